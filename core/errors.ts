@@ -1,0 +1,48 @@
+/**
+ * The error catalogue. Every user-facing failure has a stable code, a message that names the
+ * field or thing at fault, and a hint that says how to fix it. The CLI prints one line per error
+ * and maps `exitCode` to the process exit status; it never prints a stack trace for these.
+ */
+
+export const ERRORS = {
+  SPEC_INVALID: { exitCode: 2, title: 'invalid spec' },
+  SPEC_FILE_UNREADABLE: { exitCode: 2, title: 'cannot read spec file' },
+  PRESET_UNKNOWN: { exitCode: 2, title: 'unknown preset' },
+  LAYER_UNKNOWN: { exitCode: 2, title: 'unknown layer' },
+  CLI_USAGE: { exitCode: 2, title: 'bad command line' },
+  OUT_DIR_UNWRITABLE: { exitCode: 3, title: 'output directory not writable' },
+  OUT_DIR_MISMATCH: { exitCode: 3, title: 'output directory holds a different dataset' },
+  BROWSER_NOT_FOUND: { exitCode: 4, title: 'no browser found' },
+  BROWSER_FAILED: { exitCode: 4, title: 'browser failed' },
+  RENDER_FAILED: { exitCode: 5, title: 'rendering failed' },
+  DATASET_NOT_FOUND: { exitCode: 6, title: 'dataset not found' },
+  DATASET_CORRUPT: { exitCode: 6, title: 'dataset corrupt' },
+} as const;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export class DatadietError extends Error {
+  readonly code: ErrorCode;
+  readonly hint: string | undefined;
+
+  constructor(code: ErrorCode, message: string, options: { hint?: string; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'DatadietError';
+    this.code = code;
+    this.hint = options.hint;
+  }
+
+  get exitCode(): number {
+    return ERRORS[this.code].exitCode;
+  }
+
+  /** One line for a person: `error[SPEC_INVALID]: frames: must be ≥ 1 (fix: …)`. */
+  format(): string {
+    const hint = this.hint ? ` (fix: ${this.hint})` : '';
+    return `error[${this.code}]: ${this.message}${hint}`;
+  }
+}
+
+export function isDatadietError(e: unknown): e is DatadietError {
+  return e instanceof DatadietError;
+}
