@@ -17,12 +17,15 @@ function hash32(text: string): number {
  */
 export class Rng {
   private readonly gen: RandomGenerator;
+  /** The 32-bit seed of this stream, derived from the root seed and the label path. */
+  readonly streamSeed: number;
 
   constructor(
     readonly seed: number,
     readonly path: string = '',
   ) {
-    this.gen = xoroshiro128plus(hash32(`${seed}:${path}`) ^ (seed | 0));
+    this.streamSeed = hash32(`${seed}:${path}`);
+    this.gen = xoroshiro128plus(this.streamSeed ^ (seed | 0));
   }
 
   fork(label: string | number): Rng {

@@ -1,0 +1,132 @@
+import type { Argv } from 'yargs';
+import { DatadietError } from '../core/errors.ts';
+import { generateDataset } from '../generator/generate.ts';
+import { LAYER_NAMES, type LayerName } from '../output/layers.ts';
+import { resolveSpec } from '../scenes/load-spec.ts';
+import type { SpecInput } from '../scenes/spec.ts';
+import { createProgress } from './progress.ts';
+
+export interface GenerateArgs {
+  preset?: string | undefined;
+  spec?: string | undefined;
+  out: string;
+  sequences?: number | undefined;
+  frames?: number | undefined;
+  width?: number | undefined;
+  height?: number | undefined;
+  fps?: number | undefined;
+  seed?: number | undefined;
+  sequencesPerShard?: number | undefined;
+  layers?: string | undefined;
+  baseline?: number | undefined;
+  workers: number;
+  shardIndex?: number | undefined;
+  numShards?: number | undefined;
+  browser?: string | undefined;
+}
+
+export function generateCommand(y: Argv) {
+  return y
+    .option('preset', { type: 'string', describe: 'built-in spec to start from (`datadiet presets`)' })
+    .option('spec', { type: 'string', describe: 'JSON spec file (fields override the preset)' })
+    .option('out', { type: 'string', demandOption: true, describe: 'output folder' })
+    .option('sequences', { type: 'number', describe: 'number of sequences' })
+    .option('frames', { type: 'number', describe: 'frames per sequence (T)' })
+    .option('width', { type: 'number', describe: 'image width in pixels' })
+    .option('height', { type: 'number', describe: 'image height in pixels' })
+    .option('fps', { type: 'number', describe: 'frames per second (sets motion per frame)' })
+    .option('seed', { type: 'number', describe: 'dataset seed' })
+    .option('sequences-per-shard', { type: 'number', describe: 'sequences per tar shard' })
+    .option('layers', { type: 'string', describe: `comma-separated: ${LAYER_NAMES.join(',')}` })
+    .option('baseline', { type: 'number', describe: 'stereo baseline in metres (default 0.064)' })
+    .option('workers', { type: 'number', default: 1, describe: 'browsers rendering in parallel' })
+    .option('shard-index', { type: 'number', describe: 'make only shards i ≡ this mod --num-shards (default $JOB_COMPLETION_INDEX or 0)' })
+    .option('num-shards', { type: 'number', describe: 'number of cooperating processes (default 1)' })
+    .option('browser', { type: 'string', describe: 'Chromium/Chrome executable (default: found automatically)' })
+    .conflicts('preset', 'spec')
+    .example('$0 generate --out data/pilot', 'the small built-in default')
+    .example('$0 generate --preset objects-orbit --out data/orbit --workers 2', '');
+}
+
+function parseLayers(text: string | undefined): LayerName[] | undefined {
+  if (text === undefined) return undefined;
+  const names = text.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const n of names) {
+    if (!(LAYER_NAMES as string[]).includes(n)) {
+      throw new DatadietError('LAYER_UNKNOWN', `--layers: unknown layer "${n}"`, { hint: `use some of ${LAYER_NAMES.join(',')}` });
+    }
+  }
+  return names as LayerName[];
+}
+
+function shardArgs(args: GenerateArgs): { shardIndex: number; numShards: number } {
+  const envIndex = process.env.JOB_COMPLETION_INDEX;
+  const shardIndex = args.shardIndex ?? (envIndex !== undefined && envIndex !== '' ? Number(envIndex) : 0);
+  const numShards = args.numShards ?? 1;
+  if (!Number.isInteger(numShards) || numShards < 1) {
+    throw new DatadietError('CLI_USAGE', `--num-shards must be an integer ≥ 1, got ${numShards}`, { hint: 'pass --num-shards N' });
+  }
+  if (!Number.isInteger(shardIndex) || shardIndex < 0 || shardIndex >= numShards) {
+    throw new DatadietError('CLI_USAGE', `--shard-index must be an integer in 0..${numShards - 1}, got ${shardIndex}`, {
+      hint: 'pass --shard-index i with i < --num-shards (or set JOB_COMPLETION_INDEX)',
+    });
+  }
+  return { shardIndex, numShards };
+}
+
+export async function runGenerate(args: GenerateArgs, log: (line: string) => void): Promise<void> {
+  if (!Number.isInteger(args.workers) || args.workers < 1) {
+    throw new DatadietError('CLI_USAGE', `--workers must be an integer ≥ 1, got ${args.workers}`, { hint: 'pass --workers 1 or more' });
+  }
+  const overrides: SpecInput = {
+    sequences: args.sequences,
+    frames: args.frames,
+    width: args.width,
+    height: args.height,
+    fps: args.fps,
+    seed: args.seed,
+    sequences_per_shard: args.sequencesPerShard,
+    layers: parseLayers(args.layers) as SpecInput['layers'],
+    ...(args.baseline !== undefined ? { camera: { baseline_m: args.baseline } } : {}),
+  };
+  const spec = await resolveSpec({ preset: args.preset, specFile: args.spec, overrides });
+  const { shardIndex, numShards } = shardArgs(args);
+
+  let progress: ReturnType<typeof createProgress> | undefined;
+  let done = 0;
+  const result = await generateDataset({
+    spec,
+    out: args.out,
+    workers: args.workers,
+    shardIndex,
+    numShards,
+    browserPath: args.browser,
+    onEvent: (e) => {
+      if (e.type === 'plan') {
+        log(
+          `datadiet generate: "${spec.name}", seed ${spec.seed}, ${spec.sequences} sequences × ${spec.frames} frames at ${spec.width}×${spec.height}, layers ${spec.layers.join(',')}`,
+        );
+        log(
+          `  ${e.mine} of ${e.shardsTotal} shards are this process's (${shardIndex}/${numShards}); ${e.skipped} already complete; browser ${e.browser}`,
+        );
+        if (e.sequencesToRender > 0) progress = createProgress({ total: e.sequencesToRender, unit: 'seq' });
+      } else if (e.type === 'sequence') {
+        progress?.update(++done);
+      } else if (e.type === 'retry') {
+        log(`  shard ${e.shard}: ${e.reason}; restarting the browser (attempt ${e.attempt})`);
+      }
+    },
+  });
+  progress?.stop();
+  const pairs = result.sequencesRendered * spec.frames;
+  log(
+    `done in ${result.seconds.toFixed(1)} s: ${result.shardsWritten} shards written, ${result.shardsSkipped} skipped` +
+      (pairs ? `, ${pairs} stereo frames (${(pairs / result.seconds).toFixed(1)} pairs/s)` : ''),
+  );
+  if (result.manifest) {
+    log(`dataset: ${result.manifest}`);
+    log(`  shards in ${args.out}/shards/, previews in ${args.out}/previews/`);
+  } else {
+    log(`  ${result.missingShards.length} shards still missing (made by other processes); the manifest is written when the last one completes`);
+  }
+}

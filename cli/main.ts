@@ -1,0 +1,41 @@
+import yargs from 'yargs';
+import { DatadietError, isDatadietError } from '../core/errors.ts';
+import { generateCommand, runGenerate, type GenerateArgs } from './generate.ts';
+import { runPresets } from './presets.ts';
+
+type Log = (line: string) => void;
+
+/** Builds the parser; exported so tests can check which command lines the CLI accepts. */
+export function parseCli(argv: string[]) {
+  return yargs(argv)
+    .scriptName('datadiet')
+    .command('generate', 'render a stereo dataset into WebDataset shards', generateCommand)
+    .command('presets', 'list the built-in dataset specs', (y) =>
+      y.option('show', { type: 'string', describe: 'print one preset as a full JSON spec' }),
+    )
+    .demandCommand(1, 'name a command (see --help)')
+    .strict()
+    .version(false)
+    .help()
+    .exitProcess(false)
+    .fail((msg, err) => {
+      throw err ?? new DatadietError('CLI_USAGE', msg, { hint: 'see `datadiet --help`' });
+    });
+}
+
+export async function main(argv: string[], log: Log = (l) => console.log(l), logErr: Log = (l) => console.error(l)): Promise<number> {
+  try {
+    const args = await parseCli(argv).parseAsync();
+    const [command] = args._;
+    if (command === 'generate') await runGenerate(args as unknown as GenerateArgs, log);
+    else if (command === 'presets') runPresets(args as { show?: string }, log);
+    return 0;
+  } catch (e) {
+    if (isDatadietError(e)) {
+      logErr(e.format());
+      return e.exitCode;
+    }
+    logErr(`internal error: ${(e as Error).stack ?? String(e)}`);
+    return 70;
+  }
+}

@@ -1,0 +1,20 @@
+import { PRESETS, findPreset } from '../scenes/presets.ts';
+import { parseSpec } from '../scenes/load-spec.ts';
+import { DatadietError } from '../core/errors.ts';
+
+export function runPresets(args: { show?: string | undefined }, log: (line: string) => void): void {
+  if (args.show !== undefined) {
+    const p = findPreset(args.show);
+    if (!p) {
+      throw new DatadietError('PRESET_UNKNOWN', `no preset named "${args.show}"`, {
+        hint: `use one of ${PRESETS.map((x) => x.name).join(', ')}`,
+      });
+    }
+    log(JSON.stringify(parseSpec({ name: p.name, ...p.spec }), null, 2));
+    return;
+  }
+  const width = Math.max(...PRESETS.map((p) => p.name.length));
+  for (const p of PRESETS) log(`${p.name.padEnd(width)}  ${p.summary}`);
+  log('');
+  log('`datadiet presets --show NAME` prints a preset as a full JSON spec to copy and edit.');
+}

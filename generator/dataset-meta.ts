@@ -1,0 +1,95 @@
+import { createHash } from 'node:crypto';
+import { EYES, LAYERS, layerShape, type LayerName } from '../output/layers.ts';
+import { stableJson, type Manifest, type ShardRecord } from '../output/manifest.ts';
+import { CATEGORIES } from '../scenes/categories.ts';
+import type { Spec } from '../scenes/spec.ts';
+import type { SceneRecord } from '../scenes/types.ts';
+
+export const FORMAT_VERSION = '1.0';
+
+/** Written into the manifest so no user has to guess a convention. */
+export const CONVENTIONS = {
+  world: 'metres; y up; the ground is the plane y = 0',
+  pixels: 'pixel (0,0) is top-left, rows top-down; pixel centres at integer coordinates',
+  camera: 'OpenCV camera frame: x right, y down, z forward; world_from_camera is 4x4 row-major',
+  intrinsics: 'K = [[fx,0,cx],[0,fy,cy],[0,0,1]]; cx = (W-1)/2, cy = (H-1)/2',
+  stereo:
+    'parallel, rectified rig: right camera = left camera moved +baseline_m along its own x axis; disparity d = fx*B/Z; a point at x_left appears at x_right = x_left - d',
+  depth: 'z-depth along the optical axis in metres (not distance along the ray); pixels with no surface hold depth_far',
+  seg: 'instance id per pixel; 0 = background (ground, walls, sky); ids match objects[].id in the sample JSON',
+  parts: "1 where the pixel shows its object's diagnostic part (synthetic ClickMe-like importance)",
+  poses: 'objects[].poses[t] = world_from_object (position, quaternion x,y,z,w); parts are scaled by objects[].scale',
+  time: 'frame t is at time t / fps seconds',
+} as const;
+
+/** What must match for a rerun to reuse shards: the format, the generator and the full spec. */
+export function datasetFingerprint(spec: Spec, generatorVersion: string): string {
+  return createHash('sha256')
+    .update(stableJson({ format_version: FORMAT_VERSION, generator: generatorVersion, spec }))
+    .digest('hex');
+}
+
+export function sequenceKey(index: number): string {
+  return `seq-${String(index).padStart(8, '0')}`;
+}
+
+/** The per-sample JSON member: the scene record plus the summary fields readers want first. */
+export function sampleJson(rec: SceneRecord) {
+  return {
+    format: 'datadiet.sample/1',
+    key: sequenceKey(rec.index),
+    index: rec.index,
+    seed: rec.seed,
+    dataset_seed: rec.dataset_seed,
+    T: rec.frames,
+    fps: rec.fps,
+    H: rec.camera.height,
+    W: rec.camera.width,
+    baseline_m: rec.camera.baseline_m,
+    K: rec.camera.K,
+    depth_far: rec.camera.far,
+    camera: rec.camera,
+    objects: rec.objects,
+    background: rec.background,
+    lights: rec.lights,
+    render: rec.render,
+  };
+}
+
+export function buildManifest(opts: {
+  spec: Spec;
+  generatorVersion: string;
+  fingerprint: string;
+  shards: ShardRecord[];
+}): Manifest {
+  const { spec } = opts;
+  const layers = LAYERS.filter((l) => spec.layers.includes(l.name as LayerName)).map((l) => ({
+    name: l.name,
+    dtype: l.dtype,
+    shape: layerShape(l.name, spec.frames, spec.width, spec.height),
+    members: EYES.map((e) => `${e}.${l.name}.npy`),
+    description: l.description,
+  }));
+  return {
+    format_version: FORMAT_VERSION,
+    generator: { name: 'datadiet', version: opts.generatorVersion },
+    name: spec.name,
+    seed: spec.seed,
+    fingerprint: opts.fingerprint,
+    sequences: spec.sequences,
+    frames: spec.frames,
+    fps: spec.fps,
+    width: spec.width,
+    height: spec.height,
+    eyes: [...EYES],
+    layers,
+    dtypes: Object.fromEntries(layers.map((l) => [l.name, l.dtype])),
+    depth_far: spec.camera.far,
+    categories: CATEGORIES.map((c, i) => ({ index: i, name: c.name, diagnostic_part: c.diagnosticPart })),
+    conventions: CONVENTIONS,
+    sample_members: ['json', ...layers.flatMap((l) => l.members)],
+    spec,
+    shards: opts.shards,
+    total_bytes: opts.shards.reduce((s, r) => s + r.bytes, 0),
+  };
+}

@@ -1,0 +1,206 @@
+import {
+  BoxGeometry,
+  BufferGeometry,
+  CapsuleGeometry,
+  Color,
+  CylinderGeometry,
+  DoubleSide,
+  DirectionalLight,
+  GLSL3,
+  Group,
+  HemisphereLight,
+  Material,
+  Mesh,
+  MeshStandardMaterial,
+  PlaneGeometry,
+  Scene,
+  ShaderMaterial,
+  SphereGeometry,
+  Texture,
+  TorusGeometry,
+} from 'three';
+import type { MaterialRecord, PrimitiveShape, SceneRecord } from '../../scenes/types.ts';
+import { patternTexture } from './textures.ts';
+
+const GROUND_SIZE_M = 400;
+
+// Every pass draws both faces, so an open shape (a half torus) shows the same surface in rgb,
+// depth and seg; closed shapes are unaffected.
+
+/** Writes the IEEE-754 bits of the view-space z (metres, positive forward) into RGBA8. */
+export function depthMaterial(): ShaderMaterial {
+  return new ShaderMaterial({
+    glslVersion: GLSL3,
+    side: DoubleSide,
+    vertexShader: /* glsl */ `
+      varying float vViewZ;
+      void main() {
+        vec4 mv = modelViewMatrix * vec4(position, 1.0);
+        vViewZ = -mv.z;
+        gl_Position = projectionMatrix * mv;
+      }`,
+    fragmentShader: /* glsl */ `
+      varying float vViewZ;
+      layout(location = 0) out highp vec4 outColor;
+      void main() {
+        uint bits = floatBitsToUint(vViewZ);
+        outColor = vec4(float(bits & 255u), float((bits >> 8u) & 255u),
+                            float((bits >> 16u) & 255u), float(bits >> 24u)) / 255.0;
+      }`,
+  });
+}
+
+/** Writes the instance id (little-endian uint16 in R, G) and the diagnostic-part flag (B). */
+function idMaterial(id: number, diagnostic: boolean): ShaderMaterial {
+  return new ShaderMaterial({
+    glslVersion: GLSL3,
+    uniforms: {
+      lo: { value: id % 256 },
+      hi: { value: Math.floor(id / 256) },
+      part: { value: diagnostic ? 255 : 0 },
+    },
+    vertexShader: /* glsl */ `
+      void main() { gl_Position = projectionMatrix * modelViewMatrix * vec4(position, 1.0); }`,
+    fragmentShader: /* glsl */ `
+      uniform float lo;
+      uniform float hi;
+      uniform float part;
+      layout(location = 0) out highp vec4 outColor;
+      void main() { outColor = vec4(lo, hi, part, 255.0) / 255.0; }`,
+    side: DoubleSide,
+  });
+}
+
+function geometry(shape: PrimitiveShape): BufferGeometry {
+  switch (shape.kind) {
+    case 'box':
+      return new BoxGeometry(...shape.size);
+    case 'sphere':
+      return new SphereGeometry(shape.radius, 32, 16);
+    case 'cylinder':
+      return new CylinderGeometry(shape.radiusTop, shape.radiusBottom, shape.height, 32);
+    case 'capsule':
+      return new CapsuleGeometry(shape.radius, shape.length, 8, 24);
+    case 'torus':
+      return new TorusGeometry(shape.radius, shape.tube, 16, 40, shape.arc);
+  }
+}
+
+/** Everything built for one sequence, and how to switch it between the render passes. */
+export interface BuiltScene {
+  scene: Scene;
+  sky: Color;
+  objects: Group[];
+  /** Every mesh with its colour and id materials. */
+  meshes: { mesh: Mesh; color: Material; id: Material }[];
+  sun: DirectionalLight;
+  dispose(): void;
+}
+
+export function buildScene(rec: SceneRecord): BuiltScene {
+  const scene = new Scene();
+  const disposables: { dispose(): void }[] = [];
+  const meshes: BuiltScene['meshes'] = [];
+  const shadows = rec.render.shadows;
+
+  const track = <T extends { dispose(): void }>(x: T): T => {
+    disposables.push(x);
+    return x;
+  };
+  const standard = (m: MaterialRecord, repeats: [number, number]): MeshStandardMaterial => {
+    const map: Texture | null = patternTexture(m, repeats);
+    if (map) track(map);
+    return track(
+      new MeshStandardMaterial({
+        color: map ? 0xffffff : new Color(m.color),
+        map,
+        roughness: m.roughness,
+        metalness: m.metalness,
+        side: DoubleSide,
+      }),
+    );
+  };
+  const addMesh = (parent: Group | Scene, geom: BufferGeometry, color: Material, id: Material) => {
+    const mesh = new Mesh(track(geom), color);
+    mesh.castShadow = shadows;
+    mesh.receiveShadow = shadows;
+    parent.add(mesh);
+    meshes.push({ mesh, color, id });
+    return mesh;
+  };
+
+  // Background: ground (and room) draw id 0 but real depth.
+  const bgId = track(idMaterial(0, false));
+  const bg = rec.background;
+  const ground = addMesh(
+    scene,
+    // Subdivided: interpolating view z across two 400 m triangles is visibly inexact near the horizon.
+    new PlaneGeometry(GROUND_SIZE_M, GROUND_SIZE_M, 100, 100),
+    standard(bg.ground, [GROUND_SIZE_M * bg.ground.pattern_scale, GROUND_SIZE_M * bg.ground.pattern_scale]),
+    bgId,
+  );
+  ground.rotation.x = -Math.PI / 2;
+  ground.castShadow = false;
+  if (bg.kind === 'room' && bg.room_size && bg.wall) {
+    const [sx, sy, sz] = bg.room_size;
+    const wall = standard(bg.wall, [sx * bg.wall.pattern_scale * 0.25, sy * bg.wall.pattern_scale * 0.25]);
+    const room = addMesh(scene, new BoxGeometry(sx, sy, sz), wall, bgId);
+    room.position.y = sy / 2 - 0.001; // floor of the box sits just under the ground plane
+    room.castShadow = false;
+  }
+
+  // Objects: one group per object; its parts are meshes with per-slot materials.
+  const objects: Group[] = [];
+  for (const o of rec.objects) {
+    const group = new Group();
+    group.scale.setScalar(o.scale);
+    const mats = {
+      primary: standard(o.materials.primary, [1, 1]),
+      secondary: standard(o.materials.secondary, [1, 1]),
+      detail: standard(o.materials.detail, [1, 1]),
+    };
+    const idPlain = track(idMaterial(o.id, false));
+    const idPart = track(idMaterial(o.id, true));
+    for (const p of o.parts) {
+      const mesh = addMesh(group, geometry(p.shape), mats[p.material], p.diagnostic ? idPart : idPlain);
+      mesh.position.set(...p.position);
+      mesh.quaternion.set(...p.rotation);
+    }
+    scene.add(group);
+    objects.push(group);
+  }
+
+  // Lights.
+  let sun: DirectionalLight | undefined;
+  for (const l of rec.lights) {
+    if (l.kind === 'hemisphere') {
+      scene.add(new HemisphereLight(new Color(l.sky_color), new Color(l.ground_color), l.intensity));
+    } else {
+      const d = new DirectionalLight(new Color(l.color), l.intensity);
+      d.position.set(l.direction[0] * 30, l.direction[1] * 30, l.direction[2] * 30);
+      d.castShadow = l.cast_shadow;
+      d.shadow.mapSize.set(1024, 1024);
+      d.shadow.camera.left = d.shadow.camera.bottom = -8;
+      d.shadow.camera.right = d.shadow.camera.top = 8;
+      d.shadow.camera.near = 1;
+      d.shadow.camera.far = 80;
+      d.shadow.bias = -0.0005;
+      d.shadow.normalBias = 0.02;
+      scene.add(d, d.target);
+      sun = d;
+    }
+  }
+  if (!sun) throw new Error('scene record has no directional light');
+
+  return {
+    scene,
+    sky: new Color(bg.sky_color),
+    objects,
+    meshes,
+    sun,
+    dispose() {
+      for (const d of disposables) d.dispose();
+      sun.shadow.map?.dispose();
+    },
+  };
+}

@@ -1,0 +1,116 @@
+import type { Browser, Page } from 'puppeteer-core';
+import { DatadietError } from '../core/errors.ts';
+import { memberName, type LayerName } from '../output/layers.ts';
+import type { SceneRecord } from '../scenes/types.ts';
+import { launchBrowser } from './browser.ts';
+import { FRAME_MAGIC, frameLayout } from './frame-layout.ts';
+import type { FrameServer } from './frame-server.ts';
+import type { RenderOptions, RenderTimings } from './page/main.ts';
+
+/** One rendered sequence: the bytes of every `<eye>.<layer>.npy` body, in canonical order. */
+export interface RenderedSequence {
+  members: { name: string; layer: LayerName; data: Buffer }[];
+  timings: RenderTimings;
+}
+
+let nextWorkerId = 0;
+
+/** One headless Chromium with one page, rendering one sequence at a time. */
+export class RenderWorker {
+  private browser: Browser | undefined;
+  private page: Page | undefined;
+  private crashed: ((e: Error) => void) | undefined;
+  private readonly id = `w${nextWorkerId++}`;
+
+  constructor(
+    private readonly server: FrameServer,
+    private readonly browserPath: string,
+    /** A sequence that takes longer than this is treated as a hung browser. */
+    private readonly sequenceTimeoutMs = 600_000,
+  ) {}
+
+  get pid(): number | undefined {
+    return this.browser?.process()?.pid;
+  }
+
+  async open(): Promise<void> {
+    this.browser = await launchBrowser(this.browserPath);
+    this.browser.on('disconnected', () => this.crashed?.(new Error('the browser exited')));
+    this.page = await this.browser.newPage();
+    const errors: string[] = [];
+    this.page.on('pageerror', (e) => errors.push(String(e)));
+    await this.page.goto(this.server.pageUrl(this.id));
+    try {
+      await this.page.waitForFunction('window.datadiet !== undefined', { timeout: 60_000 });
+      await this.page.evaluate('window.datadiet.ready');
+    } catch (e) {
+      throw new DatadietError('BROWSER_FAILED', `the render page did not start: ${errors[0] ?? (e as Error).message}`, {
+        hint: 'the browser needs WebGL2; Chromium with SwiftShader (--use-angle=swiftshader) provides it',
+        cause: e,
+      });
+    }
+  }
+
+  async render(scene: SceneRecord, layers: LayerName[], transfer = true): Promise<RenderedSequence> {
+    const page = this.page;
+    if (!page) throw new Error('RenderWorker.render before open');
+    const { width: w, height: h } = scene.camera;
+    const layout = frameLayout(layers, w, h);
+    const bodies = layout.slots.map((s) => ({
+      name: memberName(s.eye, s.layer),
+      layer: s.layer,
+      data: transfer ? Buffer.allocUnsafe(s.bytes * scene.frames) : Buffer.alloc(0),
+    }));
+    let received = 0;
+    let fail: (e: Error) => void = () => {};
+    let allFrames: () => void = () => {};
+    const framesDone = new Promise<void>((resolve, reject) => {
+      allFrames = resolve;
+      fail = reject;
+    });
+    if (!transfer || scene.frames === 0) allFrames();
+    const seen = new Uint8Array(scene.frames);
+    this.server.onFrames(this.id, (data) => {
+      const head = new Uint32Array(data.buffer.slice(data.byteOffset, data.byteOffset + 16));
+      const [magic, index, frame, bytes] = [head[0], head[1], head[2]!, head[3]];
+      if (magic !== FRAME_MAGIC || index !== scene.index || bytes !== layout.totalBytes || data.length !== bytes || frame >= scene.frames || seen[frame]) {
+        fail(new Error(`malformed frame from the page (sequence ${index}, frame ${frame}, ${data.length} bytes)`));
+        return;
+      }
+      seen[frame] = 1;
+      layout.slots.forEach((s, i) => data.copy(bodies[i]!.data, frame * s.bytes, s.offset, s.offset + s.bytes));
+      if (++received === scene.frames) allFrames();
+    });
+
+    const opts: RenderOptions = { layers, transfer };
+    const crashed = new Promise<never>((_, reject) => {
+      this.crashed = reject;
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`sequence ${scene.index} took over ${this.sequenceTimeoutMs / 1000} s`)), this.sequenceTimeoutMs);
+    });
+    try {
+      const rendering = page.evaluate((s, o) => window.datadiet.renderSequence(s, o), scene as never, opts);
+      const [timings] = await Promise.race([Promise.all([rendering, framesDone]), crashed, timeout]);
+      return { members: bodies, timings };
+    } catch (e) {
+      throw new DatadietError('RENDER_FAILED', `rendering sequence ${scene.index} failed: ${(e as Error).message.split('\n')[0]}`, {
+        hint: 'rerun the same command to resume; if it repeats, try fewer --workers or a smaller size',
+        cause: e,
+      });
+    } finally {
+      clearTimeout(timer);
+      this.crashed = undefined;
+      crashed.catch(() => {});
+      framesDone.catch(() => {});
+    }
+  }
+
+  async close(): Promise<void> {
+    const b = this.browser;
+    this.browser = undefined;
+    this.page = undefined;
+    if (b) await b.close().catch(() => b.process()?.kill('SIGKILL'));
+  }
+}

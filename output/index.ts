@@ -1,0 +1,46 @@
+/** The dataset format layer: NumPy arrays, WebDataset tar shards, manifests, readers, previews. */
+export {
+  DTYPES,
+  decodeNpy,
+  encodeNpy,
+  encodeNpyParts,
+  itemsize,
+  ndarray,
+  npyHeader,
+  shapeSize,
+  typedView,
+  type AnyTypedArray,
+  type DType,
+  type NdArray,
+  type TypedArrayFor,
+} from './npy.ts';
+export {
+  ShardWriter,
+  sha256File,
+  shardFileMatches,
+  tempPathFor,
+  type ShardFileRecord,
+  type ShardMember,
+} from './tar-shard.ts';
+export {
+  readDataset,
+  readManifest,
+  readShard,
+  sampleArray,
+  sampleJson,
+  sampleMember,
+  shardPath,
+  splitMemberName,
+  type Sample,
+} from './reader.ts';
+export {
+  MANIFEST_FILE,
+  SHARDS_DIR,
+  readJson,
+  shardFileName,
+  stableJson,
+  writeJsonAtomic,
+  type Manifest,
+  type ShardRecord,
+} from './manifest.ts';
+export { contactSheetPng, type RgbTile } from './preview.ts';

@@ -1,0 +1,68 @@
+/**
+ * The layers a dataset can hold: one `.npy` member per eye per layer. This table is part of the
+ * public format (DESIGN.md): names, dtypes and shapes must not change without a format version bump.
+ */
+
+export const LAYERS = [
+  {
+    name: 'rgb',
+    dtype: 'uint8',
+    channels: 3,
+    description: 'sRGB colour, [T,H,W,3]',
+  },
+  {
+    name: 'depth',
+    dtype: 'float32',
+    channels: 1,
+    description:
+      'metric z-depth along the optical axis in metres, [T,H,W]; pixels showing no surface hold the far value',
+  },
+  {
+    name: 'seg',
+    dtype: 'uint16',
+    channels: 1,
+    description: 'instance id, [T,H,W]; 0 = background; ids match objects[].id in the sample JSON',
+  },
+  {
+    name: 'parts',
+    dtype: 'uint8',
+    channels: 1,
+    description: "1 where the pixel shows its object's diagnostic part, else 0, [T,H,W]",
+  },
+] as const;
+
+export type LayerDef = (typeof LAYERS)[number];
+export type LayerName = LayerDef['name'];
+export const LAYER_NAMES = LAYERS.map((l) => l.name) as [LayerName, ...LayerName[]];
+export const EYES = ['left', 'right'] as const;
+export type Eye = (typeof EYES)[number];
+
+const BYTES = { uint8: 1, uint16: 2, float32: 4 } as const;
+
+export function layerDef(name: LayerName): LayerDef {
+  const def = LAYERS.find((l) => l.name === name);
+  if (!def) throw new Error(`unknown layer ${name}`);
+  return def;
+}
+
+/** Bytes of one frame of a layer at width × height. */
+export function layerFrameBytes(name: LayerName, width: number, height: number): number {
+  const def = layerDef(name);
+  return width * height * def.channels * BYTES[def.dtype];
+}
+
+/** NumPy shape of a layer's array for a sequence. */
+export function layerShape(
+  name: LayerName,
+  frames: number,
+  width: number,
+  height: number,
+): number[] {
+  const def = layerDef(name);
+  return def.channels === 1 ? [frames, height, width] : [frames, height, width, def.channels];
+}
+
+/** Member name inside a sample, e.g. `left.rgb.npy`. */
+export function memberName(eye: Eye, layer: LayerName): string {
+  return `${eye}.${layer}.npy`;
+}

@@ -1,0 +1,151 @@
+import { z } from 'zod';
+import { LAYER_NAMES } from '../output/layers.ts';
+import { CATEGORY_NAMES } from './categories.ts';
+
+/**
+ * The dataset spec: the single source of truth for what a dataset holds. JSON files, presets and
+ * CLI flags all end up here; `SpecSchema.parse` applies defaults and every cross-field rule.
+ */
+
+/** A [min, max] range to sample from; a single number means a fixed value. */
+const range = (min: number, max: number, def: [number, number]) =>
+  z
+    .preprocess(
+      (v) => (typeof v === 'number' ? [v, v] : v),
+      z.tuple([z.number().min(min).max(max), z.number().min(min).max(max)]),
+    )
+    .refine((r) => r[0] <= r[1], { message: 'range must be [min, max] with min ≤ max' })
+    .default(def);
+
+const intRange = (min: number, max: number, def: [number, number]) =>
+  z
+    .preprocess(
+      (v) => (typeof v === 'number' ? [v, v] : v),
+      z.tuple([z.number().int().min(min).max(max), z.number().int().min(min).max(max)]),
+    )
+    .refine((r) => r[0] <= r[1], { message: 'range must be [min, max] with min ≤ max' })
+    .default(def);
+
+const OrbitSchema = z.strictObject({
+  kind: z.literal('orbit'),
+  radius_m: range(0.5, 50, [3, 4.5]),
+  height_m: range(0.1, 20, [1.0, 1.8]),
+  /** Angular speed around the scene centre, degrees per second (sign = direction). */
+  speed_deg_s: range(-180, 180, [6, 20]),
+  target_height_m: range(0, 5, [0.3, 0.6]),
+});
+
+const WalkSchema = z.strictObject({
+  kind: z.literal('walk'),
+  speed_m_s: range(0, 5, [0.5, 1.2]),
+  eye_height_m: range(0.1, 5, [1.1, 1.6]),
+  /** Closest distance of the straight walking line to the scene centre. */
+  pass_distance_m: range(0.5, 50, [2.5, 3.5]),
+  /** Vertical head bob per step. */
+  bob_m: range(0, 0.2, [0.01, 0.03]),
+  step_hz: range(0, 5, [1.6, 2.0]),
+  target_height_m: range(0, 5, [0.3, 0.6]),
+});
+
+const StaticSchema = z.strictObject({
+  kind: z.literal('static'),
+  distance_m: range(0.5, 50, [3, 5]),
+  height_m: range(0.1, 20, [1.0, 1.6]),
+  target_height_m: range(0, 5, [0.3, 0.6]),
+});
+
+export const TrajectorySchema = z.discriminatedUnion('kind', [
+  OrbitSchema,
+  WalkSchema,
+  StaticSchema,
+]);
+export type TrajectorySpec = z.infer<typeof TrajectorySchema>;
+export const TRAJECTORY_KINDS = ['orbit', 'walk', 'static'] as const;
+
+export const GROUND_KINDS = ['grass', 'sand', 'asphalt', 'snow', 'soil', 'tiles'] as const;
+
+const CameraSchema = z
+  .strictObject({
+    fov_y_deg: z.number().gt(5).lt(150).default(50),
+    baseline_m: z.number().min(0).max(10).default(0.064),
+    near: z.number().positive().default(0.05),
+    far: z.number().positive().default(100),
+    trajectory: TrajectorySchema.prefault({ kind: 'orbit' }),
+    /** Amplitude of small, smooth head rotations (degrees) added to any trajectory. */
+    jitter_deg: z.number().min(0).max(30).default(0.5),
+  })
+  .refine((c) => c.far > c.near, { message: 'far must be greater than near', path: ['far'] });
+
+const ObjectsSchema = z.strictObject({
+  count: intRange(0, 64, [1, 3]),
+  categories: z
+    .array(
+      z.string().refine((c) => CATEGORY_NAMES.includes(c), {
+        message: `unknown category; known: ${CATEGORY_NAMES.join(', ')}`,
+      }),
+    )
+    .nonempty()
+    .default([...CATEGORY_NAMES] as [string, ...string[]]),
+  /** Uniform scale of each object (categories are built about 1 m tall). */
+  scale: range(0.05, 20, [0.6, 1.1]),
+  /** Objects are placed within this radius of the scene centre. */
+  area_radius_m: z.number().positive().max(100).default(1.6),
+  motion: z
+    .strictObject({
+      /** Probability that an object moves at all. */
+      p_moving: z.number().min(0).max(1).default(0.5),
+      speed_m_s: range(0, 10, [0.1, 0.4]),
+      yaw_rate_deg_s: range(-360, 360, [-40, 40]),
+    })
+    .prefault({}),
+});
+
+const BackgroundSchema = z.strictObject({
+  kinds: z
+    .array(z.enum(['outdoor', 'room']))
+    .nonempty()
+    .default(['outdoor']),
+  grounds: z
+    .array(z.enum(GROUND_KINDS))
+    .nonempty()
+    .default([...GROUND_KINDS]),
+});
+
+const LightingSchema = z.strictObject({
+  shadows: z.boolean().default(true),
+  sun_elevation_deg: range(5, 90, [25, 70]),
+  sun_intensity: range(0, 20, [1.5, 3]),
+  ambient_intensity: range(0, 20, [0.6, 1.2]),
+});
+
+export const SpecSchema = z.strictObject({
+    name: z.string().min(1).default('custom'),
+    description: z.string().optional(),
+    seed: z.number().int().min(0).max(0xffffffff).default(0),
+    sequences: z.number().int().min(1).max(100_000_000).default(4),
+    frames: z.number().int().min(1).max(100_000).default(8),
+    fps: z.number().positive().max(1000).default(10),
+    width: z.number().int().min(8).max(4096).default(64),
+    height: z.number().int().min(8).max(4096).default(64),
+    sequences_per_shard: z.number().int().min(1).max(1_000_000).default(2),
+    layers: z
+      .array(z.enum(LAYER_NAMES))
+      .nonempty()
+      .refine((ls) => new Set(ls).size === ls.length, { message: 'layers must not repeat' })
+      .default([...LAYER_NAMES]),
+    camera: CameraSchema.prefault({}),
+    objects: ObjectsSchema.prefault({}),
+    background: BackgroundSchema.prefault({}),
+    lighting: LightingSchema.prefault({}),
+    render: z
+      .strictObject({
+        /** 4× MSAA on the colour layer only; ids and depth are never blended. */
+        antialias: z.boolean().default(true),
+      })
+      .prefault({}),
+  });
+
+/** A spec as users write it (every field optional). */
+export type SpecInput = z.input<typeof SpecSchema>;
+/** A spec with every default applied and every rule checked. */
+export type Spec = z.infer<typeof SpecSchema>;
