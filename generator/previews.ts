@@ -16,7 +16,7 @@ function tiles(rec: SceneRecord, seq: RenderedSequence, frame: number): RgbTile[
   if (depth) {
     const z = new Float32Array(depth.buffer.slice(depth.byteOffset + frame * n * 4, depth.byteOffset + (frame + 1) * n * 4));
     const img = Buffer.alloc(n * 3);
-    for (let i = 0; i < n; i++) img.fill(Math.round(255 * Math.min(1, 1 / Math.max(z[i]!, 1e-3))), i * 3, i * 3 + 3);
+    for (let i = 0; i < n; i++) img.fill(Math.round(255 * Math.min(1, 1.5 / Math.max(z[i]!, 1e-3))), i * 3, i * 3 + 3);
     out.push({ width: w, height: h, rgb: img });
   }
   const seg = body('left.seg.npy');

@@ -28,8 +28,8 @@ const intRange = (min: number, max: number, def: [number, number]) =>
 
 const OrbitSchema = z.strictObject({
   kind: z.literal('orbit'),
-  radius_m: range(0.5, 50, [3, 4.5]),
-  height_m: range(0.1, 20, [1.0, 1.8]),
+  radius_m: range(0.5, 50, [2.2, 3.4]),
+  height_m: range(0.1, 20, [0.8, 1.6]),
   /** Angular speed around the scene centre, degrees per second (sign = direction). */
   speed_deg_s: range(-180, 180, [6, 20]),
   target_height_m: range(0, 5, [0.3, 0.6]),
@@ -49,7 +49,7 @@ const WalkSchema = z.strictObject({
 
 const StaticSchema = z.strictObject({
   kind: z.literal('static'),
-  distance_m: range(0.5, 50, [3, 5]),
+  distance_m: range(0.5, 50, [2, 3.2]),
   height_m: range(0.1, 20, [1.0, 1.6]),
   target_height_m: range(0, 5, [0.3, 0.6]),
 });
@@ -89,7 +89,7 @@ const ObjectsSchema = z.strictObject({
   /** Uniform scale of each object (categories are built about 1 m tall). */
   scale: range(0.05, 20, [0.6, 1.1]),
   /** Objects are placed within this radius of the scene centre. */
-  area_radius_m: z.number().positive().max(100).default(1.6),
+  area_radius_m: z.number().positive().max(100).default(1.0),
   motion: z
     .strictObject({
       /** Probability that an object moves at all. */

@@ -1,0 +1,71 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseSpec } from '../scenes/load-spec.ts';
+import { sampleScene } from '../scenes/sampler.ts';
+import { lookAtOpenCV, toRowMajor } from '../scenes/camera.ts';
+import type { SceneRecord } from '../scenes/types.ts';
+import { findBrowser } from './browser.ts';
+import { FrameServer } from './frame-server.ts';
+import { RenderWorker } from './render-worker.ts';
+
+/** A hand-built scene: one 1 m cube whose front face is exactly `distance` metres ahead. */
+function cubeAhead(distance: number, width = 64, height = 48): SceneRecord {
+  const rec = sampleScene(parseSpec({ frames: 1, width, height, objects: { count: 1 } }), 0);
+  const eye = lookAtOpenCV([0, 0.5, 0], [0, 0.5, 10]); // looking along +z at the cube's centre height
+  const pose = toRowMajor(eye);
+  rec.camera.world_from_camera = { left: [pose], right: [pose] };
+  const obj = rec.objects[0]!;
+  obj.scale = 1;
+  obj.parts = [{ name: 'cube', shape: { kind: 'box', size: [1, 1, 1] }, position: [0, 0.5, 0], rotation: [0, 0, 0, 1], material: 'primary', diagnostic: true }];
+  obj.poses = [{ position: [0, 0, distance + 0.5], quaternion: [0, 0, 0, 1] }];
+  return rec;
+}
+
+describe('RenderWorker', () => {
+  let server: FrameServer;
+  let worker: RenderWorker;
+
+  beforeAll(async () => {
+    server = await FrameServer.start();
+    worker = new RenderWorker(server, findBrowser());
+    await worker.open();
+  });
+  afterAll(async () => {
+    await worker.close();
+    await server.close();
+  });
+
+  it('depth of a cube face at a known distance is exact to well under 1 %', async () => {
+    for (const distance of [1.5, 3, 7.25]) {
+      const rec = cubeAhead(distance);
+      const out = await worker.render(rec, ['depth', 'seg', 'parts']);
+      const depth = new Float32Array(out.members.find((m) => m.name === 'left.depth.npy')!.data.buffer.slice(0));
+      const seg = out.members.find((m) => m.name === 'left.seg.npy')!.data;
+      const { width: w, height: h } = rec.camera;
+      // The pixels around the principal point see the face head-on.
+      for (const [x, y] of [[31, 23], [32, 24], [30, 22]] as const) {
+        expect(Math.abs(depth[y * w + x]! - distance) / distance).toBeLessThan(1e-4);
+        expect(seg.readUInt16LE((y * w + x) * 2)).toBe(1);
+      }
+      // Top row sees the sky: no surface there, so the far value.
+      expect(depth[0]).toBe(rec.camera.far);
+      expect(seg.readUInt16LE(0)).toBe(0);
+      expect(h).toBe(48);
+    }
+  });
+
+  it('render-only mode renders without moving pixels', async () => {
+    const out = await worker.render(cubeAhead(2), ['rgb', 'depth'], false);
+    expect(out.timings.frames).toBe(1);
+    expect(out.members.every((m) => m.data.length === 0)).toBe(true);
+  });
+
+  it('a killed browser fails the sequence with RENDER_FAILED, not a hang', async () => {
+    const victim = new RenderWorker(server, findBrowser());
+    await victim.open();
+    const rec = sampleScene(parseSpec({ frames: 200, width: 64, height: 64 }), 0);
+    const rendering = victim.render(rec, ['rgb']);
+    setTimeout(() => process.kill(victim.pid!, 'SIGKILL'), 300);
+    await expect(rendering).rejects.toMatchObject({ code: 'RENDER_FAILED' });
+    await victim.close();
+  });
+});

@@ -1,0 +1,54 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readDataset, sampleArray, sampleJson, typedView, type NdArray } from '../output/index.ts';
+import type { ShardRecord } from '../output/manifest.ts';
+import { readManifest } from '../output/reader.ts';
+import { parseSpec } from '../scenes/load-spec.ts';
+import type { SpecInput } from '../scenes/spec.ts';
+import { generateDataset, type GenerateOptions } from './generate.ts';
+
+export const tempDir = (label: string) => mkdtemp(join(tmpdir(), `datadiet-${label}-`));
+
+/** Generates a dataset from a partial spec into a fresh temp folder. */
+export async function generateTiny(spec: SpecInput, opts: Partial<GenerateOptions> = {}) {
+  const out = opts.out ?? (await tempDir('gen'));
+  const result = await generateDataset({ spec: parseSpec(spec), out, ...opts });
+  return { out, result };
+}
+
+export async function shardHashes(dir: string): Promise<string[]> {
+  const m = await readManifest(dir);
+  return m.shards.map((s: ShardRecord) => s.sha256);
+}
+
+export interface LoadedSample {
+  key: string;
+  json: SampleJson;
+  arrays: Map<string, NdArray>;
+}
+
+export interface SampleJson {
+  T: number;
+  H: number;
+  W: number;
+  baseline_m: number;
+  K: { fx: number; fy: number; cx: number; cy: number };
+  depth_far: number;
+  objects: { id: number; category: string; category_index: number }[];
+}
+
+export async function loadAll(dir: string): Promise<LoadedSample[]> {
+  const out: LoadedSample[] = [];
+  for await (const s of readDataset(dir)) {
+    const arrays = new Map<string, NdArray>();
+    for (const name of s.members.keys()) if (name.endsWith('.npy')) arrays.set(name, sampleArray(s, name));
+    out.push({ key: s.key, json: sampleJson<SampleJson>(s), arrays });
+  }
+  return out;
+}
+
+export function view(arr: NdArray | undefined) {
+  if (!arr) throw new Error('missing array');
+  return typedView(arr);
+}
