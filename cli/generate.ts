@@ -28,7 +28,7 @@ export interface GenerateArgs {
 export function generateCommand(y: Argv) {
   return y
     .option('preset', { type: 'string', describe: 'built-in spec to start from (`datadiet presets`)' })
-    .option('spec', { type: 'string', describe: 'JSON spec file (fields override the preset)' })
+    .option('spec', { type: 'string', describe: 'JSON spec file; its fields override --preset (default preset: default)' })
     .option('out', { type: 'string', demandOption: true, describe: 'output folder' })
     .option('sequences', { type: 'number', describe: 'number of sequences' })
     .option('frames', { type: 'number', describe: 'frames per sequence (T)' })
@@ -43,7 +43,6 @@ export function generateCommand(y: Argv) {
     .option('shard-index', { type: 'number', describe: 'make only shards i ≡ this mod --num-shards (default $JOB_COMPLETION_INDEX or 0)' })
     .option('num-shards', { type: 'number', describe: 'number of cooperating processes (default 1)' })
     .option('browser', { type: 'string', describe: 'Chromium/Chrome executable (default: found automatically)' })
-    .conflicts('preset', 'spec')
     .example('$0 generate --out data/pilot', 'the small built-in default')
     .example('$0 generate --preset objects-orbit --out data/orbit --workers 2', '');
 }

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
 import type { z } from 'zod';
 import { DatadietError } from '../core/errors.ts';
 import { findPreset, PRESETS } from './presets.ts';
@@ -58,7 +59,7 @@ export function parseSpec(input: unknown, source = 'spec'): Spec {
       ? `remove or rename it; \`datadiet presets --show default\` prints every field`
       : flag
         ? `pass a valid ${flag} or fix \`${field}\` in the spec`
-        : `fix \`${field}\` in the ${source}`;
+        : `fix \`${field}\` in ${source}`;
   const more = result.error.issues.length > 1 ? ` (+${result.error.issues.length - 1} more)` : '';
   return fail(`${source}: ${field}: ${message}${more}`, hint);
 }
@@ -85,7 +86,7 @@ export async function resolveSpec(sources: SpecSources): Promise<Spec> {
       });
     }
     base = { name: preset.name, ...preset.spec };
-  } else if (sources.specFile === undefined) {
+  } else {
     base = { name: 'default', ...findPreset('default')!.spec };
   }
   if (sources.specFile !== undefined) {
@@ -109,7 +110,7 @@ export async function resolveSpec(sources: SpecSources): Promise<Spec> {
       );
     }
     if (!isPlain(parsed)) fail(`${sources.specFile}: must hold a JSON object`, 'wrap fields in {}');
-    base = mergeSpecs(base, parsed);
+    base = mergeSpecs({ ...base, name: basename(sources.specFile).replace(/\.json$/i, '') }, parsed);
   }
   const merged = mergeSpecs(base, (sources.overrides ?? {}) as Plain);
   return parseSpec(merged, sources.specFile ?? 'spec');
