@@ -27,8 +27,14 @@ export interface GenerateArgs {
 
 export function generateCommand(y: Argv) {
   return y
-    .option('preset', { type: 'string', describe: 'built-in spec to start from (`datadiet presets`)' })
-    .option('spec', { type: 'string', describe: 'JSON spec file; its fields override --preset (default preset: default)' })
+    .option('preset', {
+      type: 'string',
+      describe: 'built-in spec to start from (`datadiet presets`)',
+    })
+    .option('spec', {
+      type: 'string',
+      describe: 'JSON spec file; its fields override --preset (default preset: default)',
+    })
     .option('out', { type: 'string', demandOption: true, describe: 'output folder' })
     .option('sequences', { type: 'number', describe: 'number of sequences' })
     .option('frames', { type: 'number', describe: 'frames per sequence (T)' })
@@ -40,19 +46,33 @@ export function generateCommand(y: Argv) {
     .option('layers', { type: 'string', describe: `comma-separated: ${LAYER_NAMES.join(',')}` })
     .option('baseline', { type: 'number', describe: 'stereo baseline in metres (default 0.064)' })
     .option('workers', { type: 'number', default: 1, describe: 'browsers rendering in parallel' })
-    .option('shard-index', { type: 'number', describe: 'make only shards i ≡ this mod --num-shards (default $JOB_COMPLETION_INDEX or 0)' })
-    .option('num-shards', { type: 'number', describe: 'number of cooperating processes (default 1)' })
-    .option('browser', { type: 'string', describe: 'Chromium/Chrome executable (default: found automatically)' })
+    .option('shard-index', {
+      type: 'number',
+      describe: 'make only shards i ≡ this mod --num-shards (default $JOB_COMPLETION_INDEX or 0)',
+    })
+    .option('num-shards', {
+      type: 'number',
+      describe: 'number of cooperating processes (default 1)',
+    })
+    .option('browser', {
+      type: 'string',
+      describe: 'Chromium/Chrome executable (default: found automatically)',
+    })
     .example('$0 generate --out data/pilot', 'the small built-in default')
     .example('$0 generate --preset objects-orbit --out data/orbit --workers 2', '');
 }
 
 function parseLayers(text: string | undefined): LayerName[] | undefined {
   if (text === undefined) return undefined;
-  const names = text.split(',').map((s) => s.trim()).filter(Boolean);
+  const names = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const n of names) {
     if (!(LAYER_NAMES as string[]).includes(n)) {
-      throw new DatadietError('LAYER_UNKNOWN', `--layers: unknown layer "${n}"`, { hint: `use some of ${LAYER_NAMES.join(',')}` });
+      throw new DatadietError('LAYER_UNKNOWN', `--layers: unknown layer "${n}"`, {
+        hint: `use some of ${LAYER_NAMES.join(',')}`,
+      });
     }
   }
   return names as LayerName[];
@@ -60,22 +80,31 @@ function parseLayers(text: string | undefined): LayerName[] | undefined {
 
 function shardArgs(args: GenerateArgs): { shardIndex: number; numShards: number } {
   const envIndex = process.env.JOB_COMPLETION_INDEX;
-  const shardIndex = args.shardIndex ?? (envIndex !== undefined && envIndex !== '' ? Number(envIndex) : 0);
+  const shardIndex =
+    args.shardIndex ?? (envIndex !== undefined && envIndex !== '' ? Number(envIndex) : 0);
   const numShards = args.numShards ?? 1;
   if (!Number.isInteger(numShards) || numShards < 1) {
-    throw new DatadietError('CLI_USAGE', `--num-shards must be an integer ≥ 1, got ${numShards}`, { hint: 'pass --num-shards N' });
+    throw new DatadietError('CLI_USAGE', `--num-shards must be an integer ≥ 1, got ${numShards}`, {
+      hint: 'pass --num-shards N',
+    });
   }
   if (!Number.isInteger(shardIndex) || shardIndex < 0 || shardIndex >= numShards) {
-    throw new DatadietError('CLI_USAGE', `--shard-index must be an integer in 0..${numShards - 1}, got ${shardIndex}`, {
-      hint: 'pass --shard-index i with i < --num-shards (or set JOB_COMPLETION_INDEX)',
-    });
+    throw new DatadietError(
+      'CLI_USAGE',
+      `--shard-index must be an integer in 0..${numShards - 1}, got ${shardIndex}`,
+      {
+        hint: 'pass --shard-index i with i < --num-shards (or set JOB_COMPLETION_INDEX)',
+      },
+    );
   }
   return { shardIndex, numShards };
 }
 
 export async function runGenerate(args: GenerateArgs, log: (line: string) => void): Promise<void> {
   if (!Number.isInteger(args.workers) || args.workers < 1) {
-    throw new DatadietError('CLI_USAGE', `--workers must be an integer ≥ 1, got ${args.workers}`, { hint: 'pass --workers 1 or more' });
+    throw new DatadietError('CLI_USAGE', `--workers must be an integer ≥ 1, got ${args.workers}`, {
+      hint: 'pass --workers 1 or more',
+    });
   }
   const overrides: SpecInput = {
     sequences: args.sequences,
@@ -108,7 +137,8 @@ export async function runGenerate(args: GenerateArgs, log: (line: string) => voi
         log(
           `  ${e.mine} of ${e.shardsTotal} shards are this process's (${shardIndex}/${numShards}); ${e.skipped} already complete; browser ${e.browser}`,
         );
-        if (e.sequencesToRender > 0) progress = createProgress({ total: e.sequencesToRender, unit: 'seq' });
+        if (e.sequencesToRender > 0)
+          progress = createProgress({ total: e.sequencesToRender, unit: 'seq' });
       } else if (e.type === 'sequence') {
         progress?.update(++done);
       } else if (e.type === 'retry') {
@@ -126,6 +156,8 @@ export async function runGenerate(args: GenerateArgs, log: (line: string) => voi
     log(`dataset: ${result.manifest}`);
     log(`  shards in ${args.out}/shards/, previews in ${args.out}/previews/`);
   } else {
-    log(`  ${result.missingShards.length} shards still missing (made by other processes); the manifest is written when the last one completes`);
+    log(
+      `  ${result.missingShards.length} shards still missing (made by other processes); the manifest is written when the last one completes`,
+    );
   }
 }

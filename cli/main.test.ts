@@ -16,12 +16,21 @@ const BIN = join(projectRoot(), 'bin', 'datadiet.js');
 async function run(argv: string[]) {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await main(argv, (l) => out.push(l), (l) => err.push(l));
+  const code = await main(
+    argv,
+    (l) => out.push(l),
+    (l) => err.push(l),
+  );
   return { code, out, err };
 }
 
 describe('datadiet CLI: bad input gives one clear line, a stable code, and writes nothing', () => {
-  const cases: { name: string; args: (dir: string) => Promise<string[]>; code: number; match: RegExp }[] = [
+  const cases: {
+    name: string;
+    args: (dir: string) => Promise<string[]>;
+    code: number;
+    match: RegExp;
+  }[] = [
     {
       name: 'unknown field in a spec file',
       args: async (dir) => {
@@ -31,11 +40,36 @@ describe('datadiet CLI: bad input gives one clear line, a stable code, and write
       code: 2,
       match: /^error\[SPEC_INVALID\]: .*colour: unknown field.*fix:/,
     },
-    { name: 'negative size', args: async () => ['--width', '-5'], code: 2, match: /^error\[SPEC_INVALID\]: spec: width: .*>=8.*fix: pass a valid --width/ },
-    { name: 'frames = 0', args: async () => ['--frames', '0'], code: 2, match: /^error\[SPEC_INVALID\]: spec: frames: .*fix: pass a valid --frames/ },
-    { name: 'unknown preset', args: async () => ['--preset', 'nope'], code: 2, match: /^error\[PRESET_UNKNOWN\]: no preset named "nope".*default/ },
-    { name: 'unknown layer', args: async () => ['--layers', 'rgb,optic'], code: 2, match: /^error\[LAYER_UNKNOWN\]: --layers: unknown layer "optic"/ },
-    { name: 'no browser', args: async () => ['--browser', '/nonexistent/chromium'], code: 4, match: /^error\[BROWSER_NOT_FOUND\]: .*fix: .*apt-get install chromium/ },
+    {
+      name: 'negative size',
+      args: async () => ['--width', '-5'],
+      code: 2,
+      match: /^error\[SPEC_INVALID\]: spec: width: .*>=8.*fix: pass a valid --width/,
+    },
+    {
+      name: 'frames = 0',
+      args: async () => ['--frames', '0'],
+      code: 2,
+      match: /^error\[SPEC_INVALID\]: spec: frames: .*fix: pass a valid --frames/,
+    },
+    {
+      name: 'unknown preset',
+      args: async () => ['--preset', 'nope'],
+      code: 2,
+      match: /^error\[PRESET_UNKNOWN\]: no preset named "nope".*default/,
+    },
+    {
+      name: 'unknown layer',
+      args: async () => ['--layers', 'rgb,optic'],
+      code: 2,
+      match: /^error\[LAYER_UNKNOWN\]: --layers: unknown layer "optic"/,
+    },
+    {
+      name: 'no browser',
+      args: async () => ['--browser', '/nonexistent/chromium'],
+      code: 4,
+      match: /^error\[BROWSER_NOT_FOUND\]: .*fix: .*apt-get install chromium/,
+    },
     {
       name: 'unwritable output folder',
       args: async (dir) => {
@@ -68,7 +102,33 @@ describe('datadiet CLI: bad input gives one clear line, a stable code, and write
   });
 
   it('parseCli accepts the documented generate command line', async () => {
-    const args = await parseCli(['generate', '--preset', 'objects-orbit', '--out', 'd', '--sequences', '8', '--frames', '4', '--width', '32', '--height', '32', '--seed', '1', '--sequences-per-shard', '2', '--workers', '2', '--layers', 'rgb,depth', '--shard-index', '1', '--num-shards', '3']).parseAsync();
+    const args = await parseCli([
+      'generate',
+      '--preset',
+      'objects-orbit',
+      '--out',
+      'd',
+      '--sequences',
+      '8',
+      '--frames',
+      '4',
+      '--width',
+      '32',
+      '--height',
+      '32',
+      '--seed',
+      '1',
+      '--sequences-per-shard',
+      '2',
+      '--workers',
+      '2',
+      '--layers',
+      'rgb,depth',
+      '--shard-index',
+      '1',
+      '--num-shards',
+      '3',
+    ]).parseAsync();
     expect(args.sequencesPerShard).toBe(2);
     expect(args.numShards).toBe(3);
   });
@@ -85,7 +145,22 @@ describe('kill -9 midway, then rerun', () => {
   it('completes the dataset with no torn or duplicated shard', async () => {
     const dir = await tempDir('kill');
     const out = join(dir, 'data');
-    const args = [BIN, 'generate', '--out', out, '--sequences', '6', '--sequences-per-shard', '1', '--frames', '6', '--width', '48', '--height', '48'];
+    const args = [
+      BIN,
+      'generate',
+      '--out',
+      out,
+      '--sequences',
+      '6',
+      '--sequences-per-shard',
+      '1',
+      '--frames',
+      '6',
+      '--width',
+      '48',
+      '--height',
+      '48',
+    ];
     // Its own process group, so the kill takes Chromium down with it, as a lost node would.
     const child = spawn(process.execPath, args, { detached: true, stdio: 'ignore' });
     const deadline = Date.now() + 120_000;
@@ -105,7 +180,8 @@ describe('kill -9 midway, then rerun', () => {
     expect(names.filter((n) => n.includes('.tmp-'))).toEqual([]);
     expect(names.filter((n) => n.endsWith('.tar'))).toHaveLength(6);
     const manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8'));
-    for (const s of manifest.shards) expect(await shardFileMatches(join(out, 'shards', s.file), s)).toBe(true);
+    for (const s of manifest.shards)
+      expect(await shardFileMatches(join(out, 'shards', s.file), s)).toBe(true);
     const keys: string[] = [];
     for await (const s of readDataset(out)) keys.push(s.key);
     expect(keys).toEqual([0, 1, 2, 3, 4, 5].map((i) => `seq-0000000${i}`));

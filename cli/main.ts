@@ -23,7 +23,11 @@ export function parseCli(argv: string[]) {
     });
 }
 
-export async function main(argv: string[], log: Log = (l) => console.log(l), logErr: Log = (l) => console.error(l)): Promise<number> {
+export async function main(
+  argv: string[],
+  log: Log = (l) => console.log(l),
+  logErr: Log = (l) => console.error(l),
+): Promise<number> {
   try {
     const args = await parseCli(argv).parseAsync();
     const [command] = args._;

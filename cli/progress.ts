@@ -6,7 +6,11 @@ export interface Progress {
   stop(): void;
 }
 
-export function createProgress(opts: { total: number; unit: string; stream?: NodeJS.WriteStream }): Progress {
+export function createProgress(opts: {
+  total: number;
+  unit: string;
+  stream?: NodeJS.WriteStream;
+}): Progress {
   const stream = opts.stream ?? process.stderr;
   const started = performance.now();
   if (stream.isTTY) {

@@ -7,7 +7,8 @@ export function projectRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(dir, 'package.json'))) {
     const up = dirname(dir);
-    if (up === dir) throw new Error('package.json not found above ' + fileURLToPath(import.meta.url));
+    if (up === dir)
+      throw new Error('package.json not found above ' + fileURLToPath(import.meta.url));
     dir = up;
   }
   return dir;
@@ -15,6 +16,8 @@ export function projectRoot(): string {
 
 export async function packageVersion(): Promise<string> {
   const { readFile } = await import('node:fs/promises');
-  const pkg = JSON.parse(await readFile(join(projectRoot(), 'package.json'), 'utf8')) as { version: string };
+  const pkg = JSON.parse(await readFile(join(projectRoot(), 'package.json'), 'utf8')) as {
+    version: string;
+  };
   return pkg.version;
 }

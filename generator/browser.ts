@@ -27,9 +27,13 @@ export function findBrowser(explicit?: string): string {
   const chosen = explicit ?? fromEnv;
   if (chosen) {
     if (executable(chosen)) return chosen;
-    throw new DatadietError('BROWSER_NOT_FOUND', `browser ${chosen} does not exist or is not executable`, {
-      hint: 'pass --browser /path/to/chromium or install Debian chromium (apt-get install chromium)',
-    });
+    throw new DatadietError(
+      'BROWSER_NOT_FOUND',
+      `browser ${chosen} does not exist or is not executable`,
+      {
+        hint: 'pass --browser /path/to/chromium or install Debian chromium (apt-get install chromium)',
+      },
+    );
   }
   const found = CANDIDATES.find(executable);
   if (found) return found;
@@ -67,9 +71,13 @@ export async function launchBrowser(executablePath: string): Promise<Browser> {
       handleSIGHUP: false,
     });
   } catch (e) {
-    throw new DatadietError('BROWSER_FAILED', `could not start ${executablePath}: ${(e as Error).message.split('\n')[0]}`, {
-      hint: 'check that the browser runs (`chromium --headless --version`) or pass another with --browser',
-      cause: e,
-    });
+    throw new DatadietError(
+      'BROWSER_FAILED',
+      `could not start ${executablePath}: ${(e as Error).message.split('\n')[0]}`,
+      {
+        hint: 'check that the browser runs (`chromium --headless --version`) or pass another with --browser',
+        cause: e,
+      },
+    );
   }
 }

@@ -15,10 +15,12 @@ export const CONVENTIONS = {
   intrinsics: 'K = [[fx,0,cx],[0,fy,cy],[0,0,1]]; cx = (W-1)/2, cy = (H-1)/2',
   stereo:
     'parallel, rectified rig: right camera = left camera moved +baseline_m along its own x axis; disparity d = fx*B/Z; a point at x_left appears at x_right = x_left - d',
-  depth: 'z-depth along the optical axis in metres (not distance along the ray); pixels with no surface hold depth_far',
+  depth:
+    'z-depth along the optical axis in metres (not distance along the ray); pixels with no surface hold depth_far',
   seg: 'instance id per pixel; 0 = background (ground, walls, sky); ids match objects[].id in the sample JSON',
   parts: "1 where the pixel shows its object's diagnostic part (synthetic ClickMe-like importance)",
-  poses: 'objects[].poses[t] = world_from_object (position, quaternion x,y,z,w); parts are scaled by objects[].scale',
+  poses:
+    'objects[].poses[t] = world_from_object (position, quaternion x,y,z,w); parts are scaled by objects[].scale',
   time: 'frame t is at time t / fps seconds',
 } as const;
 
@@ -85,7 +87,11 @@ export function buildManifest(opts: {
     layers,
     dtypes: Object.fromEntries(layers.map((l) => [l.name, l.dtype])),
     depth_far: spec.camera.far,
-    categories: CATEGORIES.map((c, i) => ({ index: i, name: c.name, diagnostic_part: c.diagnosticPart })),
+    categories: CATEGORIES.map((c, i) => ({
+      index: i,
+      name: c.name,
+      diagnostic_part: c.diagnosticPart,
+    })),
     conventions: CONVENTIONS,
     sample_members: ['json', ...layers.flatMap((l) => l.members)],
     spec,

@@ -26,7 +26,11 @@ export function canonicalLayers(layers: readonly LayerName[]): LayerName[] {
   return LAYERS.map((l) => l.name).filter((n) => layers.includes(n));
 }
 
-export function frameLayout(layers: readonly LayerName[], width: number, height: number): FrameLayout {
+export function frameLayout(
+  layers: readonly LayerName[],
+  width: number,
+  height: number,
+): FrameLayout {
   const slots: FrameSlot[] = [];
   let offset = FRAME_HEADER_BYTES;
   for (const eye of EYES) {

@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { pageBundle } from './page-bundle.ts';
 
-const HTML = '<!doctype html><meta charset="utf-8"><title>datadiet</title><script type="module" src="/page.js"></script>';
+const HTML =
+  '<!doctype html><meta charset="utf-8"><title>datadiet</title><script type="module" src="/page.js"></script>';
 
 /**
  * A loopback HTTP server that serves the page and receives frames over WebSockets: one socket per

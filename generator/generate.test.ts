@@ -24,10 +24,23 @@ describe('generateDataset on a real headless Chromium', () => {
 
   it('writes the manifest, complete shards and previews, and no temp files', async () => {
     const names = await readdir(join(base.out, 'shards'));
-    expect(names.sort()).toEqual(['shard-000000.json', 'shard-000000.tar', 'shard-000001.json', 'shard-000001.tar']);
-    expect(await readdir(join(base.out, 'previews'))).toEqual(['seq-00000000.png', 'seq-00000001.png']);
+    expect(names.sort()).toEqual([
+      'shard-000000.json',
+      'shard-000000.tar',
+      'shard-000001.json',
+      'shard-000001.tar',
+    ]);
+    expect(await readdir(join(base.out, 'previews'))).toEqual([
+      'seq-00000000.png',
+      'seq-00000001.png',
+    ]);
     const samples = await loadAll(base.out);
-    expect(samples.map((s) => s.key)).toEqual(['seq-00000000', 'seq-00000001', 'seq-00000002', 'seq-00000003']);
+    expect(samples.map((s) => s.key)).toEqual([
+      'seq-00000000',
+      'seq-00000001',
+      'seq-00000002',
+      'seq-00000003',
+    ]);
     const s0 = samples[0]!;
     expect(s0.arrays.get('left.rgb.npy')!.shape).toEqual([3, 32, 40, 3]);
     expect(s0.arrays.get('right.depth.npy')!.dtype).toBe('float32');

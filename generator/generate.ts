@@ -3,7 +3,14 @@ import { join } from 'node:path';
 import { DatadietError, isDatadietError } from '../core/errors.ts';
 import { packageVersion } from '../core/paths.ts';
 import { layerShape } from '../output/layers.ts';
-import { MANIFEST_FILE, SHARDS_DIR, readJson, shardFileName, writeJsonAtomic, type ShardRecord } from '../output/manifest.ts';
+import {
+  MANIFEST_FILE,
+  SHARDS_DIR,
+  readJson,
+  shardFileName,
+  writeJsonAtomic,
+  type ShardRecord,
+} from '../output/manifest.ts';
 import { encodeNpyParts } from '../output/npy.ts';
 import { ShardWriter, shardFileMatches } from '../output/tar-shard.ts';
 import { layerDef } from '../output/layers.ts';
@@ -34,7 +41,14 @@ export interface GenerateOptions {
 }
 
 export type GenerateEvent =
-  | { type: 'plan'; shardsTotal: number; mine: number; skipped: number; sequencesToRender: number; browser: string }
+  | {
+      type: 'plan';
+      shardsTotal: number;
+      mine: number;
+      skipped: number;
+      sequencesToRender: number;
+      browser: string;
+    }
   | { type: 'sequence'; index: number; frames: number }
   | { type: 'shard'; record: ShardRecord }
   | { type: 'retry'; shard: number; attempt: number; reason: string };
@@ -74,31 +88,50 @@ async function prepareOut(out: string): Promise<void> {
     await writeFile(probe, '');
     await rm(probe);
   } catch (e) {
-    throw new DatadietError('OUT_DIR_UNWRITABLE', `cannot write to ${out}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {
-      hint: 'choose another --out or fix its permissions',
-      cause: e,
-    });
+    throw new DatadietError(
+      'OUT_DIR_UNWRITABLE',
+      `cannot write to ${out}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      {
+        hint: 'choose another --out or fix its permissions',
+        cause: e,
+      },
+    );
   }
 }
 
 /** Refuses to mix two datasets in one folder; a rerun of the same command resumes instead. */
-async function checkSameDataset(out: string, fingerprint: string, plan: ShardPlan[]): Promise<void> {
+async function checkSameDataset(
+  out: string,
+  fingerprint: string,
+  plan: ShardPlan[],
+): Promise<void> {
   const foreign = async (fp: unknown) => {
     if (fp !== undefined && fp !== fingerprint) {
-      throw new DatadietError('OUT_DIR_MISMATCH', `${out} holds a dataset made with another spec, seed or generator version`, {
-        hint: 'use a new --out, or delete the folder to regenerate',
-      });
+      throw new DatadietError(
+        'OUT_DIR_MISMATCH',
+        `${out} holds a dataset made with another spec, seed or generator version`,
+        {
+          hint: 'use a new --out, or delete the folder to regenerate',
+        },
+      );
     }
   };
-  const manifest = await readJson<{ fingerprint?: string }>(join(out, MANIFEST_FILE)).catch(() => null);
+  const manifest = await readJson<{ fingerprint?: string }>(join(out, MANIFEST_FILE)).catch(
+    () => null,
+  );
   await foreign(manifest?.fingerprint);
   const names = new Set(await readdir(join(out, SHARDS_DIR)));
   for (const s of plan) {
-    if (names.has(shardFileName(s.index).replace(/\.tar$/, '.json'))) await foreign((await readSidecar(out, s.index))?.fingerprint);
+    if (names.has(shardFileName(s.index).replace(/\.tar$/, '.json')))
+      await foreign((await readSidecar(out, s.index))?.fingerprint);
   }
 }
 
-async function isComplete(out: string, index: number, fingerprint: string): Promise<Sidecar | null> {
+async function isComplete(
+  out: string,
+  index: number,
+  fingerprint: string,
+): Promise<Sidecar | null> {
   const sc = await readSidecar(out, index);
   if (!sc || sc.fingerprint !== fingerprint) return null;
   return (await shardFileMatches(join(out, SHARDS_DIR, sc.record.file), sc.record)) ? sc : null;
@@ -126,9 +159,13 @@ export async function generateDataset(opts: GenerateOptions): Promise<GenerateRe
   const fingerprint = datasetFingerprint(spec, version);
   const plan = planShards({ sequences: spec.sequences, perShard: spec.sequences_per_shard });
   if (shardIndex < 0 || shardIndex >= numShards) {
-    throw new DatadietError('CLI_USAGE', `--shard-index ${shardIndex} is outside 0..${numShards - 1}`, {
-      hint: 'pass 0 ≤ --shard-index < --num-shards',
-    });
+    throw new DatadietError(
+      'CLI_USAGE',
+      `--shard-index ${shardIndex} is outside 0..${numShards - 1}`,
+      {
+        hint: 'pass 0 ≤ --shard-index < --num-shards',
+      },
+    );
   }
 
   await prepareOut(out);
@@ -151,8 +188,9 @@ export async function generateDataset(opts: GenerateOptions): Promise<GenerateRe
   if (pending.length > 0) {
     const server = await FrameServer.start();
     const queue = [...pending];
-    const workers = Array.from({ length: Math.max(1, Math.min(opts.workers ?? 1, pending.length)) }, () =>
-      new RenderWorker(server, browser, opts.sequenceTimeoutMs),
+    const workers = Array.from(
+      { length: Math.max(1, Math.min(opts.workers ?? 1, pending.length)) },
+      () => new RenderWorker(server, browser, opts.sequenceTimeoutMs),
     );
     try {
       await Promise.all(
@@ -168,12 +206,18 @@ export async function generateDataset(opts: GenerateOptions): Promise<GenerateRe
                 sequencesRendered += await writeShard({ ...opts, worker, shard, fingerprint });
                 break;
               } catch (e) {
-                const retryable = isDatadietError(e) && (e.code === 'RENDER_FAILED' || e.code === 'BROWSER_FAILED');
+                const retryable =
+                  isDatadietError(e) && (e.code === 'RENDER_FAILED' || e.code === 'BROWSER_FAILED');
                 if (!retryable || attempt >= (opts.maxRetries ?? 2)) {
                   queue.length = 0; // stop the other workers after their current shard
                   throw e;
                 }
-                opts.onEvent?.({ type: 'retry', shard: shard.index, attempt: attempt + 1, reason: (e as Error).message });
+                opts.onEvent?.({
+                  type: 'retry',
+                  shard: shard.index,
+                  attempt: attempt + 1,
+                  reason: (e as Error).message,
+                });
                 await worker.close();
                 opened = false;
               }
@@ -198,7 +242,10 @@ export async function generateDataset(opts: GenerateOptions): Promise<GenerateRe
   let manifest: string | null = null;
   if (missing.length === 0) {
     manifest = join(out, MANIFEST_FILE);
-    await writeJsonAtomic(manifest, buildManifest({ spec, generatorVersion: version, fingerprint, shards: records }));
+    await writeJsonAtomic(
+      manifest,
+      buildManifest({ spec, generatorVersion: version, fingerprint, shards: records }),
+    );
   }
   return {
     out,
@@ -227,16 +274,28 @@ async function writeShard(
         { name: 'json', data: Buffer.from(JSON.stringify(sampleJson(rec))) },
         ...seq.members.map((m) => ({
           name: m.name,
-          data: encodeNpyParts(layerDef(m.layer).dtype, layerShape(m.layer, spec.frames, spec.width, spec.height), [m.data]),
+          data: encodeNpyParts(
+            layerDef(m.layer).dtype,
+            layerShape(m.layer, spec.frames, spec.width, spec.height),
+            [m.data],
+          ),
         })),
       ];
       await writer.addSample(sequenceKey(index), members);
-      if (index < (opts.previews ?? 2) && spec.layers.includes('rgb')) await writePreview(out, rec, seq);
+      if (index < (opts.previews ?? 2) && spec.layers.includes('rgb'))
+        await writePreview(out, rec, seq);
       opts.onEvent?.({ type: 'sequence', index, frames: spec.frames });
     }
     const fileRecord = await writer.finish();
-    const record: ShardRecord = { ...fileRecord, index: shard.index, first_sequence: shard.firstSequence };
-    await writeJsonAtomic(sidecarPath(out, shard.index), { fingerprint: opts.fingerprint, record } satisfies Sidecar);
+    const record: ShardRecord = {
+      ...fileRecord,
+      index: shard.index,
+      first_sequence: shard.firstSequence,
+    };
+    await writeJsonAtomic(sidecarPath(out, shard.index), {
+      fingerprint: opts.fingerprint,
+      record,
+    } satisfies Sidecar);
     opts.onEvent?.({ type: 'shard', record });
     return shard.sequences;
   } catch (e) {
@@ -245,7 +304,11 @@ async function writeShard(
   }
 }
 
-async function writePreview(out: string, rec: ReturnType<typeof sampleScene>, seq: Awaited<ReturnType<RenderWorker['render']>>) {
+async function writePreview(
+  out: string,
+  rec: ReturnType<typeof sampleScene>,
+  seq: Awaited<ReturnType<RenderWorker['render']>>,
+) {
   const dir = join(out, 'previews');
   await mkdir(dir, { recursive: true });
   const path = join(dir, `${sequenceKey(rec.index)}.png`);

@@ -15,7 +15,16 @@ function cubeAhead(distance: number, width = 64, height = 48): SceneRecord {
   rec.camera.world_from_camera = { left: [pose], right: [pose] };
   const obj = rec.objects[0]!;
   obj.scale = 1;
-  obj.parts = [{ name: 'cube', shape: { kind: 'box', size: [1, 1, 1] }, position: [0, 0.5, 0], rotation: [0, 0, 0, 1], material: 'primary', diagnostic: true }];
+  obj.parts = [
+    {
+      name: 'cube',
+      shape: { kind: 'box', size: [1, 1, 1] },
+      position: [0, 0.5, 0],
+      rotation: [0, 0, 0, 1],
+      material: 'primary',
+      diagnostic: true,
+    },
+  ];
   obj.poses = [{ position: [0, 0, distance + 0.5], quaternion: [0, 0, 0, 1] }];
   return rec;
 }
@@ -38,11 +47,17 @@ describe('RenderWorker', () => {
     for (const distance of [1.5, 3, 7.25]) {
       const rec = cubeAhead(distance);
       const out = await worker.render(rec, ['depth', 'seg', 'parts']);
-      const depth = new Float32Array(out.members.find((m) => m.name === 'left.depth.npy')!.data.buffer.slice(0));
+      const depth = new Float32Array(
+        out.members.find((m) => m.name === 'left.depth.npy')!.data.buffer.slice(0),
+      );
       const seg = out.members.find((m) => m.name === 'left.seg.npy')!.data;
       const { width: w, height: h } = rec.camera;
       // The pixels around the principal point see the face head-on.
-      for (const [x, y] of [[31, 23], [32, 24], [30, 22]] as const) {
+      for (const [x, y] of [
+        [31, 23],
+        [32, 24],
+        [30, 22],
+      ] as const) {
         expect(Math.abs(depth[y * w + x]! - distance) / distance).toBeLessThan(1e-4);
         expect(seg.readUInt16LE((y * w + x) * 2)).toBe(1);
       }

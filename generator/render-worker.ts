@@ -44,14 +44,22 @@ export class RenderWorker {
       await this.page.waitForFunction('window.datadiet !== undefined', { timeout: 60_000 });
       await this.page.evaluate('window.datadiet.ready');
     } catch (e) {
-      throw new DatadietError('BROWSER_FAILED', `the render page did not start: ${errors[0] ?? (e as Error).message}`, {
-        hint: 'the browser needs WebGL2; Chromium with SwiftShader (--use-angle=swiftshader) provides it',
-        cause: e,
-      });
+      throw new DatadietError(
+        'BROWSER_FAILED',
+        `the render page did not start: ${errors[0] ?? (e as Error).message}`,
+        {
+          hint: 'the browser needs WebGL2; Chromium with SwiftShader (--use-angle=swiftshader) provides it',
+          cause: e,
+        },
+      );
     }
   }
 
-  async render(scene: SceneRecord, layers: LayerName[], transfer = true): Promise<RenderedSequence> {
+  async render(
+    scene: SceneRecord,
+    layers: LayerName[],
+    transfer = true,
+  ): Promise<RenderedSequence> {
     const page = this.page;
     if (!page) throw new Error('RenderWorker.render before open');
     const { width: w, height: h } = scene.camera;
@@ -73,12 +81,25 @@ export class RenderWorker {
     this.server.onFrames(this.id, (data) => {
       const head = new Uint32Array(data.buffer.slice(data.byteOffset, data.byteOffset + 16));
       const [magic, index, frame, bytes] = [head[0], head[1], head[2]!, head[3]];
-      if (magic !== FRAME_MAGIC || index !== scene.index || bytes !== layout.totalBytes || data.length !== bytes || frame >= scene.frames || seen[frame]) {
-        fail(new Error(`malformed frame from the page (sequence ${index}, frame ${frame}, ${data.length} bytes)`));
+      if (
+        magic !== FRAME_MAGIC ||
+        index !== scene.index ||
+        bytes !== layout.totalBytes ||
+        data.length !== bytes ||
+        frame >= scene.frames ||
+        seen[frame]
+      ) {
+        fail(
+          new Error(
+            `malformed frame from the page (sequence ${index}, frame ${frame}, ${data.length} bytes)`,
+          ),
+        );
         return;
       }
       seen[frame] = 1;
-      layout.slots.forEach((s, i) => data.copy(bodies[i]!.data, frame * s.bytes, s.offset, s.offset + s.bytes));
+      layout.slots.forEach((s, i) =>
+        data.copy(bodies[i]!.data, frame * s.bytes, s.offset, s.offset + s.bytes),
+      );
       if (++received === scene.frames) allFrames();
     });
 
@@ -88,17 +109,33 @@ export class RenderWorker {
     });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`sequence ${scene.index} took over ${this.sequenceTimeoutMs / 1000} s`)), this.sequenceTimeoutMs);
+      timer = setTimeout(
+        () =>
+          reject(new Error(`sequence ${scene.index} took over ${this.sequenceTimeoutMs / 1000} s`)),
+        this.sequenceTimeoutMs,
+      );
     });
     try {
-      const rendering = page.evaluate((s, o) => window.datadiet.renderSequence(s, o), scene as never, opts);
-      const [timings] = await Promise.race([Promise.all([rendering, framesDone]), crashed, timeout]);
+      const rendering = page.evaluate(
+        (s, o) => window.datadiet.renderSequence(s, o),
+        scene as never,
+        opts,
+      );
+      const [timings] = await Promise.race([
+        Promise.all([rendering, framesDone]),
+        crashed,
+        timeout,
+      ]);
       return { members: bodies, timings };
     } catch (e) {
-      throw new DatadietError('RENDER_FAILED', `rendering sequence ${scene.index} failed: ${(e as Error).message.split('\n')[0]}`, {
-        hint: 'rerun the same command to resume; if it repeats, try fewer --workers or a smaller size',
-        cause: e,
-      });
+      throw new DatadietError(
+        'RENDER_FAILED',
+        `rendering sequence ${scene.index} failed: ${(e as Error).message.split('\n')[0]}`,
+        {
+          hint: 'rerun the same command to resume; if it repeats, try fewer --workers or a smaller size',
+          cause: e,
+        },
+      );
     } finally {
       clearTimeout(timer);
       this.crashed = undefined;

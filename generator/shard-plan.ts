@@ -10,7 +10,11 @@ export function planShards(opts: { sequences: number; perShard: number }): Shard
   const count = Math.ceil(opts.sequences / opts.perShard);
   return Array.from({ length: count }, (_, index) => {
     const firstSequence = index * opts.perShard;
-    return { index, firstSequence, sequences: Math.min(opts.perShard, opts.sequences - firstSequence) };
+    return {
+      index,
+      firstSequence,
+      sequences: Math.min(opts.perShard, opts.sequences - firstSequence),
+    };
   });
 }
 

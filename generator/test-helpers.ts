@@ -42,7 +42,8 @@ export async function loadAll(dir: string): Promise<LoadedSample[]> {
   const out: LoadedSample[] = [];
   for await (const s of readDataset(dir)) {
     const arrays = new Map<string, NdArray>();
-    for (const name of s.members.keys()) if (name.endsWith('.npy')) arrays.set(name, sampleArray(s, name));
+    for (const name of s.members.keys())
+      if (name.endsWith('.npy')) arrays.set(name, sampleArray(s, name));
     out.push({ key: s.key, json: sampleJson<SampleJson>(s), arrays });
   }
   return out;

@@ -33,7 +33,11 @@ export function lookAtOpenCV(eye: vec3, target: vec3): mat4 {
 /** Smooth head jitter: three sinusoids per axis with random frequency and phase. */
 function jitterFn(rng: Rng, amplitudeDeg: number): (t: number) => mat4 {
   const axes = [0, 1, 2].map(() =>
-    [0, 1, 2].map(() => ({ f: rng.uniform(0.2, 2), p: rng.uniform(0, 2 * Math.PI), a: rng.next() })),
+    [0, 1, 2].map(() => ({
+      f: rng.uniform(0.2, 2),
+      p: rng.uniform(0, 2 * Math.PI),
+      a: rng.next(),
+    })),
   );
   return (t) => {
     const angles = axes.map((waves) => {
@@ -75,7 +79,13 @@ export function sampleRig(opts: {
     const speed = path.range(tr.speed_deg_s) * (path.bool() ? 1 : -1) * DEG;
     const target = path.range(tr.target_height_m);
     const theta0 = path.uniform(0, 2 * Math.PI);
-    record = { radius_m: radius, height_m: height, speed_deg_s: speed / DEG, theta0_deg: theta0 / DEG, target_height_m: target };
+    record = {
+      radius_m: radius,
+      height_m: height,
+      speed_deg_s: speed / DEG,
+      theta0_deg: theta0 / DEG,
+      target_height_m: target,
+    };
     base = (t) => {
       const th = theta0 + speed * t;
       return lookAtOpenCV([radius * Math.cos(th), height, radius * Math.sin(th)], [0, target, 0]);
@@ -92,7 +102,15 @@ export function sampleRig(opts: {
     // A straight line whose closest approach to the centre (at mid-sequence) is `pass` metres.
     const dir: Vec3 = [Math.cos(heading), 0, Math.sin(heading)];
     const side: Vec3 = [-dir[2], 0, dir[0]];
-    record = { speed_m_s: speed, eye_height_m: height, pass_distance_m: pass, bob_m: bob, step_hz: stepHz, heading_deg: heading / DEG, target_height_m: target };
+    record = {
+      speed_m_s: speed,
+      eye_height_m: height,
+      pass_distance_m: pass,
+      bob_m: bob,
+      step_hz: stepHz,
+      heading_deg: heading / DEG,
+      target_height_m: target,
+    };
     base = (t) => {
       const s = speed * (t - duration / 2);
       const y = height + bob * Math.sin(2 * Math.PI * stepHz * t);

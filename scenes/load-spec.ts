@@ -19,7 +19,8 @@ const FLAG_FOR_FIELD: Record<string, string> = {
 };
 
 type Plain = Record<string, unknown>;
-const isPlain = (v: unknown): v is Plain => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isPlain = (v: unknown): v is Plain =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Deep merge of plain objects; arrays and scalars from `over` replace those in `base`. */
 export function mergeSpecs(base: Plain, over: Plain): Plain {
@@ -110,7 +111,10 @@ export async function resolveSpec(sources: SpecSources): Promise<Spec> {
       );
     }
     if (!isPlain(parsed)) fail(`${sources.specFile}: must hold a JSON object`, 'wrap fields in {}');
-    base = mergeSpecs({ ...base, name: basename(sources.specFile).replace(/\.json$/i, '') }, parsed);
+    base = mergeSpecs(
+      { ...base, name: basename(sources.specFile).replace(/\.json$/i, '') },
+      parsed,
+    );
   }
   const merged = mergeSpecs(base, (sources.overrides ?? {}) as Plain);
   return parseSpec(merged, sources.specFile ?? 'spec');

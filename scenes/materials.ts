@@ -40,7 +40,11 @@ export function sampleObjectMaterial(rng: Rng, opts: { hue?: number } = {}): Mat
 export function sampleDetailMaterial(rng: Rng): MaterialRecord {
   const dark = rng.bool(0.7);
   return {
-    color: hslHex(rng.next(), rng.uniform(0, 0.3), dark ? rng.uniform(0.05, 0.15) : rng.uniform(0.8, 0.95)),
+    color: hslHex(
+      rng.next(),
+      rng.uniform(0, 0.3),
+      dark ? rng.uniform(0.05, 0.15) : rng.uniform(0.8, 0.95),
+    ),
     pattern: 'solid',
     pattern_color: '#000000',
     pattern_scale: 1,
@@ -51,7 +55,10 @@ export function sampleDetailMaterial(rng: Rng): MaterialRecord {
 }
 
 /** Ground materials: each name has its own look, so background identity is a learnable cue. */
-const GROUNDS: Record<string, { h: number; s: [number, number]; l: [number, number]; pattern: PatternKind; contrast: number }> = {
+const GROUNDS: Record<
+  string,
+  { h: number; s: [number, number]; l: [number, number]; pattern: PatternKind; contrast: number }
+> = {
   grass: { h: 0.28, s: [0.4, 0.6], l: [0.25, 0.38], pattern: 'noise', contrast: 0.12 },
   sand: { h: 0.11, s: [0.35, 0.55], l: [0.62, 0.75], pattern: 'noise', contrast: 0.08 },
   asphalt: { h: 0.6, s: [0.02, 0.08], l: [0.22, 0.32], pattern: 'noise', contrast: 0.1 },

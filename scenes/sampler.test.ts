@@ -16,30 +16,42 @@ describe('sampleScene', () => {
   });
 
   it('forks streams: changing the camera spec leaves the objects alone', () => {
-    const other = parseSpec({ frames: 6, objects: { count: [2, 4] }, camera: { trajectory: { kind: 'walk' } } });
+    const other = parseSpec({
+      frames: 6,
+      objects: { count: [2, 4] },
+      camera: { trajectory: { kind: 'walk' } },
+    });
     expect(sampleScene(other, 1).objects).toEqual(sampleScene(spec, 1).objects);
-    expect(sampleScene(other, 1).camera.world_from_camera).not.toEqual(sampleScene(spec, 1).camera.world_from_camera);
+    expect(sampleScene(other, 1).camera.world_from_camera).not.toEqual(
+      sampleScene(spec, 1).camera.world_from_camera,
+    );
   });
 
-  it.each(['orbit', 'walk', 'static'] as const)('%s rig: rectified, right = left + baseline along its own x', (kind) => {
-    const rec = sampleScene(parseSpec({ frames: 5, camera: { trajectory: { kind }, baseline_m: 0.1 } }), 0);
-    const { left, right } = rec.camera.world_from_camera;
-    expect(left).toHaveLength(5);
-    for (let t = 0; t < 5; t++) {
-      const l = left[t]!;
-      const r = right[t]!;
-      for (const c of [0, 1, 2]) {
-        expect(col(r, c)).toEqual(col(l, c)); // same orientation
-        expect(Math.abs(dot(col(l, c), col(l, c)) - 1)).toBeLessThan(1e-12);
+  it.each(['orbit', 'walk', 'static'] as const)(
+    '%s rig: rectified, right = left + baseline along its own x',
+    (kind) => {
+      const rec = sampleScene(
+        parseSpec({ frames: 5, camera: { trajectory: { kind }, baseline_m: 0.1 } }),
+        0,
+      );
+      const { left, right } = rec.camera.world_from_camera;
+      expect(left).toHaveLength(5);
+      for (let t = 0; t < 5; t++) {
+        const l = left[t]!;
+        const r = right[t]!;
+        for (const c of [0, 1, 2]) {
+          expect(col(r, c)).toEqual(col(l, c)); // same orientation
+          expect(Math.abs(dot(col(l, c), col(l, c)) - 1)).toBeLessThan(1e-12);
+        }
+        expect(Math.abs(dot(col(l, 0), col(l, 1)))).toBeLessThan(1e-12);
+        const shift = col(r, 3).map((v, i) => v - col(l, 3)[i]!);
+        const x = col(l, 0);
+        shift.forEach((v, i) => expect(v).toBeCloseTo(0.1 * x[i]!, 12));
+        // OpenCV frame: y points down in the world (the camera is upright), z towards the scene.
+        expect(col(l, 1)[1]!).toBeLessThan(0);
       }
-      expect(Math.abs(dot(col(l, 0), col(l, 1)))).toBeLessThan(1e-12);
-      const shift = col(r, 3).map((v, i) => v - col(l, 3)[i]!);
-      const x = col(l, 0);
-      shift.forEach((v, i) => expect(v).toBeCloseTo(0.1 * x[i]!, 12));
-      // OpenCV frame: y points down in the world (the camera is upright), z towards the scene.
-      expect(col(l, 1)[1]!).toBeLessThan(0);
-    }
-  });
+    },
+  );
 
   it('objects stand on the ground, ids are 1..n, one pose per frame, K is centred', () => {
     for (let i = 0; i < 20; i++) {
@@ -54,9 +66,19 @@ describe('sampleScene', () => {
   });
 
   it('moving objects move by velocity / fps per frame', () => {
-    const rec = sampleScene(parseSpec({ frames: 3, fps: 5, objects: { count: 3, motion: { p_moving: 1, speed_m_s: 1 } } }), 0);
+    const rec = sampleScene(
+      parseSpec({
+        frames: 3,
+        fps: 5,
+        objects: { count: 3, motion: { p_moving: 1, speed_m_s: 1 } },
+      }),
+      0,
+    );
     for (const o of rec.objects) {
-      const d = Math.hypot(o.poses[1]!.position[0] - o.poses[0]!.position[0], o.poses[1]!.position[2] - o.poses[0]!.position[2]);
+      const d = Math.hypot(
+        o.poses[1]!.position[0] - o.poses[0]!.position[0],
+        o.poses[1]!.position[2] - o.poses[0]!.position[2],
+      );
       expect(d).toBeCloseTo(0.2, 12);
     }
   });

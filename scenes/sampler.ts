@@ -1,7 +1,12 @@
 import { Rng } from '../core/rng.ts';
 import { sampleRig } from './camera.ts';
 import { CATEGORIES, categoryIndex } from './categories.ts';
-import { hslHex, sampleDetailMaterial, sampleGroundMaterial, sampleObjectMaterial } from './materials.ts';
+import {
+  hslHex,
+  sampleDetailMaterial,
+  sampleGroundMaterial,
+  sampleObjectMaterial,
+} from './materials.ts';
 import type { Spec } from './spec.ts';
 import type {
   BackgroundRecord,
@@ -51,7 +56,13 @@ function sampleObjects(rng: Rng, spec: Spec): ObjectRecord[] {
     const heading = r.uniform(0, 2 * Math.PI);
     const velocity: Vec3 = [speed * Math.cos(heading), 0, speed * Math.sin(heading)];
     const yawRate = moving ? r.range(o.motion.yaw_rate_deg_s) * DEG : 0;
-    const kind = !moving ? 'static' : speed > 0 && yawRate !== 0 ? 'linear+spin' : speed > 0 ? 'linear' : 'spin';
+    const kind = !moving
+      ? 'static'
+      : speed > 0 && yawRate !== 0
+        ? 'linear+spin'
+        : speed > 0
+          ? 'linear'
+          : 'spin';
     const poses: Pose[] = [];
     for (let f = 0; f < spec.frames; f++) {
       const t = f / spec.fps;
@@ -92,10 +103,18 @@ function sampleBackground(rng: Rng, spec: Spec): BackgroundRecord {
       sky_color: sky,
       ground: sampleGroundMaterial(rng.fork('ground'), ground),
       room_size: [rng.uniform(10, 16), rng.uniform(3, 5), rng.uniform(10, 16)],
-      wall: { ...sampleObjectMaterial(rng.fork('wall'), { hue: wallHue }), color: hslHex(wallHue, 0.2, rng.uniform(0.6, 0.85)) },
+      wall: {
+        ...sampleObjectMaterial(rng.fork('wall'), { hue: wallHue }),
+        color: hslHex(wallHue, 0.2, rng.uniform(0.6, 0.85)),
+      },
     };
   }
-  return { kind, name: ground, sky_color: sky, ground: sampleGroundMaterial(rng.fork('ground'), ground) };
+  return {
+    kind,
+    name: ground,
+    sky_color: sky,
+    ground: sampleGroundMaterial(rng.fork('ground'), ground),
+  };
 }
 
 function sampleLights(rng: Rng, spec: Spec): LightRecord[] {

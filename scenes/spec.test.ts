@@ -46,7 +46,11 @@ describe('spec', () => {
     const dir = await mkdtemp(join(tmpdir(), 'datadiet-spec-'));
     const file = join(dir, 'mine.json');
     await writeFile(file, JSON.stringify({ frames: 5, camera: { fov_y_deg: 40 } }));
-    const s = await resolveSpec({ preset: 'objects-orbit', specFile: file, overrides: { frames: 6 } });
+    const s = await resolveSpec({
+      preset: 'objects-orbit',
+      specFile: file,
+      overrides: { frames: 6 },
+    });
     expect(s.name).toBe('mine');
     expect(s.width).toBe(128); // from the preset
     expect(s.camera.fov_y_deg).toBe(40); // from the file
@@ -55,6 +59,8 @@ describe('spec', () => {
   });
 
   it('a missing spec file is its own error', async () => {
-    await expect(resolveSpec({ specFile: '/nonexistent.json' })).rejects.toMatchObject({ code: 'SPEC_FILE_UNREADABLE' });
+    await expect(resolveSpec({ specFile: '/nonexistent.json' })).rejects.toMatchObject({
+      code: 'SPEC_FILE_UNREADABLE',
+    });
   });
 });

@@ -119,31 +119,31 @@ const LightingSchema = z.strictObject({
 });
 
 export const SpecSchema = z.strictObject({
-    name: z.string().min(1).default('custom'),
-    description: z.string().optional(),
-    seed: z.number().int().min(0).max(0xffffffff).default(0),
-    sequences: z.number().int().min(1).max(100_000_000).default(4),
-    frames: z.number().int().min(1).max(100_000).default(8),
-    fps: z.number().positive().max(1000).default(10),
-    width: z.number().int().min(8).max(4096).default(64),
-    height: z.number().int().min(8).max(4096).default(64),
-    sequences_per_shard: z.number().int().min(1).max(1_000_000).default(2),
-    layers: z
-      .array(z.enum(LAYER_NAMES))
-      .nonempty()
-      .refine((ls) => new Set(ls).size === ls.length, { message: 'layers must not repeat' })
-      .default([...LAYER_NAMES]),
-    camera: CameraSchema.prefault({}),
-    objects: ObjectsSchema.prefault({}),
-    background: BackgroundSchema.prefault({}),
-    lighting: LightingSchema.prefault({}),
-    render: z
-      .strictObject({
-        /** 4× MSAA on the colour layer only; ids and depth are never blended. */
-        antialias: z.boolean().default(true),
-      })
-      .prefault({}),
-  });
+  name: z.string().min(1).default('custom'),
+  description: z.string().optional(),
+  seed: z.number().int().min(0).max(0xffffffff).default(0),
+  sequences: z.number().int().min(1).max(100_000_000).default(4),
+  frames: z.number().int().min(1).max(100_000).default(8),
+  fps: z.number().positive().max(1000).default(10),
+  width: z.number().int().min(8).max(4096).default(64),
+  height: z.number().int().min(8).max(4096).default(64),
+  sequences_per_shard: z.number().int().min(1).max(1_000_000).default(2),
+  layers: z
+    .array(z.enum(LAYER_NAMES))
+    .nonempty()
+    .refine((ls) => new Set(ls).size === ls.length, { message: 'layers must not repeat' })
+    .default([...LAYER_NAMES]),
+  camera: CameraSchema.prefault({}),
+  objects: ObjectsSchema.prefault({}),
+  background: BackgroundSchema.prefault({}),
+  lighting: LightingSchema.prefault({}),
+  render: z
+    .strictObject({
+      /** 4× MSAA on the colour layer only; ids and depth are never blended. */
+      antialias: z.boolean().default(true),
+    })
+    .prefault({}),
+});
 
 /** A spec as users write it (every field optional). */
 export type SpecInput = z.input<typeof SpecSchema>;

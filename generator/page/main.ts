@@ -16,7 +16,7 @@ import {
 } from 'three';
 import type { LayerName } from '../../output/layers.ts';
 import type { Mat4, SceneRecord } from '../../scenes/types.ts';
-import { FRAME_HEADER_BYTES, FRAME_MAGIC, frameLayout } from '../frame-layout.ts';
+import { FRAME_MAGIC, frameLayout } from '../frame-layout.ts';
 import { buildScene, depthMaterial, type BuiltScene } from './scene-builder.ts';
 
 export interface RenderOptions {
@@ -42,14 +42,20 @@ const socketOpen = new Promise<void>((resolve, reject) => {
 });
 
 const canvas = document.createElement('canvas');
-const renderer = new WebGLRenderer({ canvas, antialias: false, powerPreference: 'high-performance' });
+const renderer = new WebGLRenderer({
+  canvas,
+  antialias: false,
+  powerPreference: 'high-performance',
+});
 renderer.toneMapping = NoToneMapping;
 renderer.outputColorSpace = SRGBColorSpace;
 renderer.shadowMap.type = PCFShadowMap;
 renderer.shadowMap.autoUpdate = false;
 // A shader that fails to compile must fail the sequence, not silently render nothing.
 renderer.debug.onShaderError = (gl, program, vs, fs) => {
-  throw new Error(`shader failed to compile: ${gl.getShaderInfoLog(fs) || gl.getShaderInfoLog(vs) || gl.getProgramInfoLog(program)}`);
+  throw new Error(
+    `shader failed to compile: ${gl.getShaderInfoLog(fs) || gl.getShaderInfoLog(vs) || gl.getProgramInfoLog(program)}`,
+  );
 };
 const depthMat = depthMaterial();
 
@@ -90,7 +96,13 @@ function packDepth(src: Uint32Array, dst: Uint32Array, w: number, h: number, far
   }
 }
 
-function packIds(src: Uint8Array, seg: Uint16Array | null, parts: Uint8Array | null, w: number, h: number) {
+function packIds(
+  src: Uint8Array,
+  seg: Uint16Array | null,
+  parts: Uint8Array | null,
+  w: number,
+  h: number,
+) {
   for (let y = 0; y < h; y++) {
     let s = (h - 1 - y) * w * 4;
     let d = y * w;
@@ -108,7 +120,12 @@ async function renderSequence(rec: SceneRecord, opts: RenderOptions): Promise<Re
   const layout = frameLayout(opts.layers, w, h);
   const built: BuiltScene = buildScene(rec);
   renderer.shadowMap.enabled = rec.render.shadows;
-  const camera = new PerspectiveCamera(rec.camera.fov_y_deg, w / h, rec.camera.near, rec.camera.far);
+  const camera = new PerspectiveCamera(
+    rec.camera.fov_y_deg,
+    w / h,
+    rec.camera.near,
+    rec.camera.far,
+  );
   camera.matrixAutoUpdate = false;
   const rtColor = new WebGLRenderTarget(w, h, {
     type: UnsignedByteType,
@@ -119,7 +136,13 @@ async function renderSequence(rec: SceneRecord, opts: RenderOptions): Promise<Re
   const rgba = new Uint8Array(w * h * 4);
   const one = new Uint8Array(4);
   const farBits = new Uint32Array(new Float32Array([rec.camera.far]).buffer)[0]!;
-  const t: RenderTimings = { frames: rec.frames, render_ms: 0, readback_ms: 0, pack_ms: 0, send_wait_ms: 0 };
+  const t: RenderTimings = {
+    frames: rec.frames,
+    render_ms: 0,
+    readback_ms: 0,
+    pack_ms: 0,
+    send_wait_ms: 0,
+  };
   const clear = new Color(0, 0, 0);
 
   const pass = (target: WebGLRenderTarget): Uint8Array | null => {

@@ -136,14 +136,20 @@ export function buildScene(rec: SceneRecord): BuiltScene {
     scene,
     // Subdivided: interpolating view z across two 400 m triangles is visibly inexact near the horizon.
     new PlaneGeometry(GROUND_SIZE_M, GROUND_SIZE_M, 100, 100),
-    standard(bg.ground, [GROUND_SIZE_M * bg.ground.pattern_scale, GROUND_SIZE_M * bg.ground.pattern_scale]),
+    standard(bg.ground, [
+      GROUND_SIZE_M * bg.ground.pattern_scale,
+      GROUND_SIZE_M * bg.ground.pattern_scale,
+    ]),
     bgId,
   );
   ground.rotation.x = -Math.PI / 2;
   ground.castShadow = false;
   if (bg.kind === 'room' && bg.room_size && bg.wall) {
     const [sx, sy, sz] = bg.room_size;
-    const wall = standard(bg.wall, [sx * bg.wall.pattern_scale * 0.25, sy * bg.wall.pattern_scale * 0.25]);
+    const wall = standard(bg.wall, [
+      sx * bg.wall.pattern_scale * 0.25,
+      sy * bg.wall.pattern_scale * 0.25,
+    ]);
     const room = addMesh(scene, new BoxGeometry(sx, sy, sz), wall, bgId);
     room.position.y = sy / 2 - 0.001; // floor of the box sits just under the ground plane
     room.castShadow = false;
@@ -162,7 +168,12 @@ export function buildScene(rec: SceneRecord): BuiltScene {
     const idPlain = track(idMaterial(o.id, false));
     const idPart = track(idMaterial(o.id, true));
     for (const p of o.parts) {
-      const mesh = addMesh(group, geometry(p.shape), mats[p.material], p.diagnostic ? idPart : idPlain);
+      const mesh = addMesh(
+        group,
+        geometry(p.shape),
+        mats[p.material],
+        p.diagnostic ? idPart : idPlain,
+      );
       mesh.position.set(...p.position);
       mesh.quaternion.set(...p.rotation);
     }
@@ -174,7 +185,9 @@ export function buildScene(rec: SceneRecord): BuiltScene {
   let sun: DirectionalLight | undefined;
   for (const l of rec.lights) {
     if (l.kind === 'hemisphere') {
-      scene.add(new HemisphereLight(new Color(l.sky_color), new Color(l.ground_color), l.intensity));
+      scene.add(
+        new HemisphereLight(new Color(l.sky_color), new Color(l.ground_color), l.intensity),
+      );
     } else {
       const d = new DirectionalLight(new Color(l.color), l.intensity);
       d.position.set(l.direction[0] * 30, l.direction[1] * 30, l.direction[2] * 30);

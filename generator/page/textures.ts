@@ -1,4 +1,11 @@
-import { DataTexture, RepeatWrapping, RGBAFormat, SRGBColorSpace, LinearMipmapLinearFilter, LinearFilter } from 'three';
+import {
+  DataTexture,
+  RepeatWrapping,
+  RGBAFormat,
+  SRGBColorSpace,
+  LinearMipmapLinearFilter,
+  LinearFilter,
+} from 'three';
 import type { MaterialRecord } from '../../scenes/types.ts';
 
 const SIZE = 64;
@@ -28,7 +35,12 @@ function noise(u: number, v: number, seed: number): number {
     const fy = y - y0;
     const sx = fx * fx * (3 - 2 * fx);
     const sy = fy * fy * (3 - 2 * fy);
-    const at = (i: number, j: number) => hash01(((x0 + i) % cells + cells) % cells, ((y0 + j) % cells + cells) % cells, seed + cells);
+    const at = (i: number, j: number) =>
+      hash01(
+        (((x0 + i) % cells) + cells) % cells,
+        (((y0 + j) % cells) + cells) % cells,
+        seed + cells,
+      );
     const a = at(0, 0) + (at(1, 0) - at(0, 0)) * sx;
     const b = at(0, 1) + (at(1, 1) - at(0, 1)) * sx;
     total += amp * (a + (b - a) * sy);
@@ -45,8 +57,8 @@ function patternWeight(m: MaterialRecord, u: number, v: number): number {
     case 'checker':
       return (Math.floor(u * 4) + Math.floor(v * 4)) % 2;
     case 'dots': {
-      const du = (u * 4) % 1 - 0.5;
-      const dv = (v * 4) % 1 - 0.5;
+      const du = ((u * 4) % 1) - 0.5;
+      const dv = ((v * 4) % 1) - 0.5;
       return du * du + dv * dv < 0.09 ? 1 : 0;
     }
     case 'noise':
@@ -57,7 +69,10 @@ function patternWeight(m: MaterialRecord, u: number, v: number): number {
 }
 
 /** An sRGB texture holding the material's colour and pattern, or null for a solid colour. */
-export function patternTexture(m: MaterialRecord, repeatsPerUnit: [number, number]): DataTexture | null {
+export function patternTexture(
+  m: MaterialRecord,
+  repeatsPerUnit: [number, number],
+): DataTexture | null {
   if (m.pattern === 'solid') return null;
   const a = parseHex(m.color);
   const b = parseHex(m.pattern_color);

@@ -1,0 +1,27 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['node_modules/', 'tmp/', 'out/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly' } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
+      // Seeded randomness only: everything that shapes data takes an Rng.
+      'no-restricted-properties': [
+        'error',
+        { object: 'Math', property: 'random', message: 'use a seeded Rng (core/rng.ts)' },
+        { object: 'Date', property: 'now', message: 'nothing that shapes data may read the clock' },
+      ],
+    },
+  },
+  {
+    files: ['**/*.test.ts', 'bench/**', 'cli/**'],
+    rules: { 'no-restricted-properties': 'off' },
+  },
+);
