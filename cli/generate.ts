@@ -1,4 +1,7 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Argv } from 'yargs';
+import type { Manifest } from '../output/manifest.ts';
 import { DatadietError } from '../core/errors.ts';
 import { generateDataset } from '../generator/generate.ts';
 import { LAYER_NAMES, type LayerName } from '../output/layers.ts';
@@ -153,8 +156,14 @@ export async function runGenerate(args: GenerateArgs, log: (line: string) => voi
       (pairs ? `, ${pairs} stereo frames (${(pairs / result.seconds).toFixed(1)} pairs/s)` : ''),
   );
   if (result.manifest) {
+    const m = JSON.parse(await readFile(result.manifest, 'utf8')) as Manifest & { total_bytes: number };
+    const mb = (m.total_bytes / 1e6).toFixed(1);
     log(`dataset: ${result.manifest}`);
-    log(`  shards in ${args.out}/shards/, previews in ${args.out}/previews/`);
+    log(
+      `  holds ${spec.sequences} stereo sequences × ${spec.frames} frames at ${spec.width}×${spec.height} in ${m.shards.length} shards (${mb} MB)`,
+    );
+    log(`  per eye: ${spec.layers.map((l) => `${l}.npy`).join(', ')}; per sequence: .json with K, poses, objects`);
+    log(`  shards: ${join(args.out, 'shards')}/   previews: ${join(args.out, 'previews')}/`);
   } else {
     log(
       `  ${result.missingShards.length} shards still missing (made by other processes); the manifest is written when the last one completes`,

@@ -193,7 +193,7 @@ export function buildScene(rec: SceneRecord): BuiltScene {
       const d = new DirectionalLight(new Color(l.color), l.intensity);
       d.position.set(l.direction[0] * 30, l.direction[1] * 30, l.direction[2] * 30);
       d.castShadow = l.cast_shadow;
-      d.shadow.mapSize.set(1024, 1024);
+      d.shadow.mapSize.set(512, 512);
       d.shadow.camera.left = d.shadow.camera.bottom = -8;
       d.shadow.camera.right = d.shadow.camera.top = 8;
       d.shadow.camera.near = 1;
