@@ -92,7 +92,14 @@ export async function benchGenerate(log: (l: string) => void): Promise<GenerateB
     [128, 8, 12],
     [256, 6, 8],
   ] as const) {
-    const spec: SpecInput = { width: size, height: size, frames, sequences, sequences_per_shard: 2, seed: 1 };
+    const spec: SpecInput = {
+      width: size,
+      height: size,
+      frames,
+      sequences,
+      sequences_per_shard: 2,
+      seed: 1,
+    };
     const ro = await renderOnly(spec, 4);
     const e1 = await endToEnd(spec, 1);
     const e2 = await endToEnd(spec, 2);

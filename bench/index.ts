@@ -6,6 +6,8 @@ import { cpus } from 'node:os';
 import { benchGenerate } from './generate-bench.ts';
 
 const log = (l: string) => console.log(l);
-log(`datadiet bench — ${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}`);
+log(
+  `datadiet bench — ${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}`,
+);
 log('Generation (all default layers: rgb, depth, seg, parts; both eyes; shadows and MSAA on):');
 await benchGenerate(log);

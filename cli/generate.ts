@@ -156,13 +156,17 @@ export async function runGenerate(args: GenerateArgs, log: (line: string) => voi
       (pairs ? `, ${pairs} stereo frames (${(pairs / result.seconds).toFixed(1)} pairs/s)` : ''),
   );
   if (result.manifest) {
-    const m = JSON.parse(await readFile(result.manifest, 'utf8')) as Manifest & { total_bytes: number };
+    const m = JSON.parse(await readFile(result.manifest, 'utf8')) as Manifest & {
+      total_bytes: number;
+    };
     const mb = (m.total_bytes / 1e6).toFixed(1);
     log(`dataset: ${result.manifest}`);
     log(
       `  holds ${spec.sequences} stereo sequences × ${spec.frames} frames at ${spec.width}×${spec.height} in ${m.shards.length} shards (${mb} MB)`,
     );
-    log(`  per eye: ${spec.layers.map((l) => `${l}.npy`).join(', ')}; per sequence: .json with K, poses, objects`);
+    log(
+      `  per eye: ${spec.layers.map((l) => `${l}.npy`).join(', ')}; per sequence: .json with K, poses, objects`,
+    );
     log(`  shards: ${join(args.out, 'shards')}/   previews: ${join(args.out, 'previews')}/`);
   } else {
     log(

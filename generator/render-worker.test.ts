@@ -92,7 +92,9 @@ describe('RenderWorker', () => {
     // Rasterisation snaps vertices to a sub-pixel grid, so the drawn plane (which rgb and seg see
     // too) sits a fraction of a pixel off the exact one: ~1e-3 relative, growing towards the horizon.
     const q = (p: number) => errors[Math.floor(p * (errors.length - 1))]!;
-    console.log(`ground depth relative error: median ${q(0.5).toExponential(2)}, p99 ${q(0.99).toExponential(2)}, max ${q(1).toExponential(2)}`);
+    console.log(
+      `ground depth relative error: median ${q(0.5).toExponential(2)}, p99 ${q(0.99).toExponential(2)}, max ${q(1).toExponential(2)}`,
+    );
     expect(q(0.5)).toBeLessThan(1e-3);
     expect(q(0.99)).toBeLessThan(1e-2);
   });
