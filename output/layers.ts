@@ -29,7 +29,24 @@ export const LAYERS = [
     channels: 1,
     description: "1 where the pixel shows its object's diagnostic part, else 0, [T,H,W]",
   },
+  {
+    name: 'flow',
+    dtype: 'float32',
+    channels: 2,
+    description:
+      'forward optical flow t→t+1 in pixels (dx right, dy down), [T,H,W,2], from the true 3D motion of each surface point (camera and object motion); pixels with no surface move with the camera rotation; the last frame is zeros',
+  },
+  {
+    name: 'normal',
+    dtype: 'int8',
+    channels: 3,
+    description:
+      'unit surface normal in the OpenCV camera frame × 127 (divide by 127), [T,H,W,3], turned towards the camera; 0 where no surface',
+  },
 ] as const;
+
+/** Layers written when a spec names none. */
+export const DEFAULT_LAYERS: LayerName[] = ['rgb', 'depth', 'seg', 'parts'];
 
 export type LayerDef = (typeof LAYERS)[number];
 export type LayerName = LayerDef['name'];
@@ -37,7 +54,7 @@ export const LAYER_NAMES = LAYERS.map((l) => l.name) as [LayerName, ...LayerName
 export const EYES = ['left', 'right'] as const;
 export type Eye = (typeof EYES)[number];
 
-const BYTES = { uint8: 1, uint16: 2, float32: 4 } as const;
+const BYTES = { uint8: 1, int8: 1, uint16: 2, float32: 4 } as const;
 
 export function layerDef(name: LayerName): LayerDef {
   const def = LAYERS.find((l) => l.name === name);

@@ -34,7 +34,7 @@ describe('spec', () => {
     [{ objects: { count: [3, 1] } }, /objects.count: range must be \[min, max\]/],
     [{ objects: { categories: ['dragon'] } }, /unknown category/],
     [{ layers: ['rgb', 'rgb'] }, /layers must not repeat/],
-    [{ layers: ['flow'] }, /layers.0: must be one of rgb, depth, seg, parts/],
+    [{ layers: ['optic'] }, /layers.0: must be one of rgb, depth, seg, parts, flow, normal/],
     [{ camera: { trajectory: { kind: 'orbit', radius: 3 } } }, /radius: unknown field/],
   ])('rejects %j naming the field', (input, message) => {
     const err = codeOf(() => parseSpec(input));

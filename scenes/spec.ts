@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { LAYER_NAMES } from '../output/layers.ts';
+import { DEFAULT_LAYERS, LAYER_NAMES, type LayerName } from '../output/layers.ts';
 import { CATEGORY_NAMES } from './categories.ts';
 
 /**
@@ -132,7 +132,7 @@ export const SpecSchema = z.strictObject({
     .array(z.enum(LAYER_NAMES))
     .nonempty()
     .refine((ls) => new Set(ls).size === ls.length, { message: 'layers must not repeat' })
-    .default([...LAYER_NAMES]),
+    .default([...DEFAULT_LAYERS] as [LayerName, ...LayerName[]]),
   camera: CameraSchema.prefault({}),
   objects: ObjectsSchema.prefault({}),
   background: BackgroundSchema.prefault({}),

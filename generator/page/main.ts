@@ -5,6 +5,7 @@
  */
 import {
   Color,
+  FloatType,
   Matrix4,
   NoToneMapping,
   PCFShadowMap,
@@ -17,7 +18,8 @@ import {
 import type { LayerName } from '../../output/layers.ts';
 import type { Mat4, SceneRecord } from '../../scenes/types.ts';
 import { FRAME_MAGIC, frameLayout } from '../frame-layout.ts';
-import { buildScene, depthMaterial, type BuiltScene } from './scene-builder.ts';
+import { geometryShared, normalMaterial } from './pass-materials.ts';
+import { buildScene, type BuiltScene } from './scene-builder.ts';
 
 export interface RenderOptions {
   layers: LayerName[];
@@ -57,7 +59,7 @@ renderer.debug.onShaderError = (gl, program, vs, fs) => {
     `shader failed to compile: ${gl.getShaderInfoLog(fs) || gl.getShaderInfoLog(vs) || gl.getProgramInfoLog(program)}`,
   );
 };
-const depthMat = depthMaterial();
+const normalMat = normalMaterial();
 
 // OpenCV camera (y down, z forward) → three camera (y up, looking down −z).
 const CV_TO_THREE = new Matrix4().makeScale(1, -1, -1);
@@ -85,40 +87,97 @@ function packRgb(src: Uint8Array, dst: Uint8Array, w: number, h: number) {
   }
 }
 
-function packDepth(src: Uint32Array, dst: Uint32Array, w: number, h: number, farBits: number) {
+interface GeometryOut {
+  w: number;
+  h: number;
+  far: number;
+  depth: Float32Array | null;
+  flow: Float32Array | null;
+  seg: Uint16Array | null;
+  parts: Uint8Array | null;
+  /** Flow where no surface was drawn; null on the last frame (its flow is defined as zero). */
+  skyFlow: ((u: number, v: number) => [number, number]) | null;
+  write: (layer: LayerName, bytes: Uint8Array) => void;
+}
+
+/** Splits the float geometry pass (z, flow x, flow y, id·2+part) into its layers, rows top-down. */
+function packGeometry(src: Float32Array, o: GeometryOut) {
+  const { w, h, depth, flow, seg, parts } = o;
   for (let y = 0; y < h; y++) {
-    const s = (h - 1 - y) * w;
-    const d = y * w;
-    for (let x = 0; x < w; x++) {
-      const v = src[s + x]!;
-      dst[d + x] = v === 0 ? farBits : v; // cleared pixels saw no surface
+    let s = (h - 1 - y) * w * 4; // readPixels rows are bottom-up
+    let d = y * w;
+    for (let x = 0; x < w; x++, s += 4, d++) {
+      const z = src[s]!;
+      const hit = z > 0; // cleared pixels saw no surface
+      if (depth) depth[d] = hit ? z : o.far;
+      if (flow) {
+        if (!o.skyFlow) {
+          flow[2 * d] = 0;
+          flow[2 * d + 1] = 0;
+        } else if (hit) {
+          flow[2 * d] = src[s + 1]!;
+          flow[2 * d + 1] = src[s + 2]!;
+        } else {
+          const [fx, fy] = o.skyFlow(x, y);
+          flow[2 * d] = fx;
+          flow[2 * d + 1] = fy;
+        }
+      }
+      const code = hit ? src[s + 3]! : 0;
+      if (seg) seg[d] = code >> 1;
+      if (parts) parts[d] = code & 1;
+    }
+  }
+  const bytes = (a: { buffer: ArrayBufferLike; byteLength: number }) =>
+    new Uint8Array(a.buffer, 0, a.byteLength);
+  if (depth) o.write('depth', bytes(depth));
+  if (flow) o.write('flow', bytes(flow));
+  if (seg) o.write('seg', bytes(seg));
+  if (parts) o.write('parts', parts);
+}
+
+/** three view space (y up, z back) → OpenCV camera frame, as int8 (unit × 127); 0 = no surface. */
+function packNormals(src: Float32Array, dst: Int8Array, w: number, h: number) {
+  for (let y = 0; y < h; y++) {
+    let s = (h - 1 - y) * w * 4;
+    let d = y * w * 3;
+    for (let x = 0; x < w; x++, s += 4, d += 3) {
+      if (src[s + 3]! === 0) continue;
+      dst[d] = Math.round(src[s]! * 127);
+      dst[d + 1] = Math.round(-src[s + 1]! * 127);
+      dst[d + 2] = Math.round(-src[s + 2]! * 127);
     }
   }
 }
 
-function packIds(
-  src: Uint8Array,
-  seg: Uint16Array | null,
-  parts: Uint8Array | null,
-  w: number,
-  h: number,
-) {
-  for (let y = 0; y < h; y++) {
-    let s = (h - 1 - y) * w * 4;
-    let d = y * w;
-    for (let x = 0; x < w; x++, s += 4, d++) {
-      if (seg) seg[d] = src[s]! | (src[s + 1]! << 8);
-      if (parts) parts[d] = src[s + 2]! > 127 ? 1 : 0;
-    }
-  }
+/** Flow of a pixel that sees no surface: a point at infinity moves with the camera's rotation only. */
+function rotationFlow(
+  prev: Mat4,
+  next: Mat4,
+  K: SceneRecord['camera']['K'],
+  u: number,
+  v: number,
+): [number, number] {
+  const d = [(u - K.cx) / K.fx, (v - K.cy) / K.fy, 1];
+  // world ray = R_prev d; in the next camera: R_nextᵀ (R_prev d)
+  const w = [0, 1, 2].map((r) => prev[r]![0]! * d[0]! + prev[r]![1]! * d[1]! + prev[r]![2]!);
+  const c = [0, 1, 2].map(
+    (k) => next[0]![k]! * w[0]! + next[1]![k]! * w[1]! + next[2]![k]! * w[2]!,
+  );
+  if (c[2]! <= 1e-9) return [0, 0];
+  return [K.fx * (c[0]! / c[2]!) + K.cx - u, K.fy * (c[1]! / c[2]!) + K.cy - v];
 }
 
 async function renderSequence(rec: SceneRecord, opts: RenderOptions): Promise<RenderTimings> {
   await socketOpen;
-  const { width: w, height: h } = rec.camera;
+  const { width: w, height: h, K } = rec.camera;
+  const n = w * h;
   const want = (l: LayerName) => opts.layers.includes(l);
+  const needGeometry = want('depth') || want('seg') || want('parts') || want('flow');
   const layout = frameLayout(opts.layers, w, h);
-  const built: BuiltScene = buildScene(rec);
+  const shared = geometryShared();
+  shared.halfSize.value.set(w / 2, h / 2);
+  const built: BuiltScene = buildScene(rec, shared);
   renderer.shadowMap.enabled = rec.render.shadows;
   const camera = new PerspectiveCamera(
     rec.camera.fov_y_deg,
@@ -127,15 +186,18 @@ async function renderSequence(rec: SceneRecord, opts: RenderOptions): Promise<Re
     rec.camera.far,
   );
   camera.matrixAutoUpdate = false;
+  const nextCamera = camera.clone();
   const rtColor = new WebGLRenderTarget(w, h, {
     type: UnsignedByteType,
     colorSpace: SRGBColorSpace,
     samples: rec.render.antialias ? 4 : 0,
   });
-  const rtGeom = new WebGLRenderTarget(w, h, { type: UnsignedByteType });
-  const rgba = new Uint8Array(w * h * 4);
+  const rtFloat = new WebGLRenderTarget(w, h, { type: FloatType });
+  const rgba = new Uint8Array(n * 4);
+  const geo = new Float32Array(n * 4);
+  const nrm = new Float32Array(n * 4);
   const one = new Uint8Array(4);
-  const farBits = new Uint32Array(new Float32Array([rec.camera.far]).buffer)[0]!;
+  const oneF = new Float32Array(4);
   const t: RenderTimings = {
     frames: rec.frames,
     render_ms: 0,
@@ -145,79 +207,104 @@ async function renderSequence(rec: SceneRecord, opts: RenderOptions): Promise<Re
   };
   const clear = new Color(0, 0, 0);
 
-  const pass = (target: WebGLRenderTarget): Uint8Array | null => {
+  const pass = <T extends Uint8Array | Float32Array>(
+    target: WebGLRenderTarget,
+    buf: T,
+    probe: T,
+  ): T | null => {
     let t0 = now();
     renderer.setRenderTarget(target);
     renderer.render(built.scene, camera);
     t.render_ms += now() - t0;
     t0 = now();
     if (!opts.transfer) {
-      renderer.readRenderTargetPixels(target, 0, 0, 1, 1, one); // wait for the GPU, move nothing
+      renderer.readRenderTargetPixels(target, 0, 0, 1, 1, probe); // wait for the GPU, move nothing
       t.readback_ms += now() - t0;
       return null;
     }
-    renderer.readRenderTargetPixels(target, 0, 0, w, h, rgba);
+    renderer.readRenderTargetPixels(target, 0, 0, w, h, buf);
     t.readback_ms += now() - t0;
-    return rgba;
+    return buf;
+  };
+  const setPoses = (f: number) => {
+    for (let i = 0; i < built.objects.length; i++) {
+      const pose = rec.objects[i]!.poses[f]!;
+      built.objects[i]!.position.set(...pose.position);
+      built.objects[i]!.quaternion.set(...pose.quaternion);
+    }
+    built.scene.updateMatrixWorld(true);
   };
 
   try {
     for (let f = 0; f < rec.frames; f++) {
-      for (let i = 0; i < built.objects.length; i++) {
-        const pose = rec.objects[i]!.poses[f]!;
-        built.objects[i]!.position.set(...pose.position);
-        built.objects[i]!.quaternion.set(...pose.quaternion);
+      const last = f === rec.frames - 1;
+      const fNext = last ? f : f + 1;
+      // Each mesh's pose one frame ahead, for the flow.
+      if (needGeometry) {
+        setPoses(fNext);
+        for (const m of built.meshes) m.geometry.uniforms.nextModel.value.copy(m.mesh.matrixWorld);
       }
+      setPoses(f);
       renderer.shadowMap.needsUpdate = rec.render.shadows; // once per frame, shared by both eyes
       const frame = opts.transfer ? new ArrayBuffer(layout.totalBytes) : null;
       if (frame) new Uint32Array(frame, 0, 4).set([FRAME_MAGIC, rec.index, f, layout.totalBytes]);
       const slot = (eye: string, layer: LayerName) => {
         const s = layout.slots.find((x) => x.eye === eye && x.layer === layer)!;
-        return { offset: s.offset, bytes: s.bytes };
+        return new Uint8Array(frame!, s.offset, s.bytes);
       };
 
       for (const eye of ['left', 'right'] as const) {
-        setCamera(camera, rec.camera.world_from_camera[eye][f]!);
+        const poses = rec.camera.world_from_camera[eye];
+        setCamera(camera, poses[f]!);
         if (want('rgb')) {
           for (const m of built.meshes) m.mesh.material = m.color;
           built.scene.background = built.sky;
           built.scene.overrideMaterial = null;
-          const px = pass(rtColor);
+          const px = pass(rtColor, rgba, one);
           if (px && frame) {
             const t0 = now();
-            const s = slot(eye, 'rgb');
-            packRgb(px, new Uint8Array(frame, s.offset, s.bytes), w, h);
+            packRgb(px, slot(eye, 'rgb'), w, h);
             t.pack_ms += now() - t0;
           }
         }
         built.scene.background = null;
         renderer.setClearColor(clear, 0);
-        if (want('depth')) {
-          built.scene.overrideMaterial = depthMat;
-          const px = pass(rtGeom);
+        if (needGeometry) {
+          setCamera(nextCamera, poses[fNext]!);
+          shared.nextViewProjection.value.multiplyMatrices(
+            nextCamera.projectionMatrix,
+            nextCamera.matrixWorldInverse,
+          );
+          for (const m of built.meshes) m.mesh.material = m.geometry;
+          const px = pass(rtFloat, geo, oneF);
           if (px && frame) {
             const t0 = now();
-            const s = slot(eye, 'depth');
-            const dst = new Uint32Array(s.bytes / 4);
-            packDepth(new Uint32Array(px.buffer), dst, w, h, farBits);
-            new Uint8Array(frame, s.offset, s.bytes).set(new Uint8Array(dst.buffer));
+            packGeometry(px, {
+              w,
+              h,
+              far: rec.camera.far,
+              depth: want('depth') ? new Float32Array(n) : null,
+              flow: want('flow') ? new Float32Array(n * 2) : null,
+              seg: want('seg') ? new Uint16Array(n) : null,
+              parts: want('parts') ? new Uint8Array(n) : null,
+              skyFlow: last ? null : (u, v) => rotationFlow(poses[f]!, poses[fNext]!, K, u, v),
+              write: (layer, bytes) => slot(eye, layer).set(bytes),
+            });
             t.pack_ms += now() - t0;
           }
-          built.scene.overrideMaterial = null;
         }
-        if (want('seg') || want('parts')) {
-          for (const m of built.meshes) m.mesh.material = m.id;
-          const px = pass(rtGeom);
+        if (want('normal')) {
+          built.scene.overrideMaterial = normalMat;
+          const px = pass(rtFloat, nrm, oneF);
+          built.scene.overrideMaterial = null;
           if (px && frame) {
             const t0 = now();
-            const seg = want('seg') ? new Uint16Array(w * h) : null;
-            const parts = want('parts') ? new Uint8Array(w * h) : null;
-            packIds(px, seg, parts, w, h);
-            if (seg) {
-              const s = slot(eye, 'seg');
-              new Uint8Array(frame, s.offset, s.bytes).set(new Uint8Array(seg.buffer));
-            }
-            if (parts) new Uint8Array(frame, slot(eye, 'parts').offset, w * h).set(parts);
+            packNormals(
+              px,
+              new Int8Array(slot(eye, 'normal').buffer, slot(eye, 'normal').byteOffset, n * 3),
+              w,
+              h,
+            );
             t.pack_ms += now() - t0;
           }
         }
@@ -232,7 +319,7 @@ async function renderSequence(rec: SceneRecord, opts: RenderOptions): Promise<Re
   } finally {
     renderer.setRenderTarget(null);
     rtColor.dispose();
-    rtGeom.dispose();
+    rtFloat.dispose();
     built.dispose();
   }
   return t;

@@ -6,7 +6,6 @@ import {
   CylinderGeometry,
   DoubleSide,
   DirectionalLight,
-  GLSL3,
   Group,
   HemisphereLight,
   Material,
@@ -14,62 +13,15 @@ import {
   MeshStandardMaterial,
   PlaneGeometry,
   Scene,
-  ShaderMaterial,
   SphereGeometry,
   Texture,
   TorusGeometry,
 } from 'three';
 import type { MaterialRecord, PrimitiveShape, SceneRecord } from '../../scenes/types.ts';
+import { geometryMaterial, type GeometryShared } from './pass-materials.ts';
 import { patternTexture } from './textures.ts';
 
 const GROUND_SIZE_M = 400;
-
-// Every pass draws both faces, so an open shape (a half torus) shows the same surface in rgb,
-// depth and seg; closed shapes are unaffected.
-
-/** Writes the IEEE-754 bits of the view-space z (metres, positive forward) into RGBA8. */
-export function depthMaterial(): ShaderMaterial {
-  return new ShaderMaterial({
-    glslVersion: GLSL3,
-    side: DoubleSide,
-    vertexShader: /* glsl */ `
-      varying float vViewZ;
-      void main() {
-        vec4 mv = modelViewMatrix * vec4(position, 1.0);
-        vViewZ = -mv.z;
-        gl_Position = projectionMatrix * mv;
-      }`,
-    fragmentShader: /* glsl */ `
-      varying float vViewZ;
-      layout(location = 0) out highp vec4 outColor;
-      void main() {
-        uint bits = floatBitsToUint(vViewZ);
-        outColor = vec4(float(bits & 255u), float((bits >> 8u) & 255u),
-                            float((bits >> 16u) & 255u), float(bits >> 24u)) / 255.0;
-      }`,
-  });
-}
-
-/** Writes the instance id (little-endian uint16 in R, G) and the diagnostic-part flag (B). */
-function idMaterial(id: number, diagnostic: boolean): ShaderMaterial {
-  return new ShaderMaterial({
-    glslVersion: GLSL3,
-    uniforms: {
-      lo: { value: id % 256 },
-      hi: { value: Math.floor(id / 256) },
-      part: { value: diagnostic ? 255 : 0 },
-    },
-    vertexShader: /* glsl */ `
-      void main() { gl_Position = projectionMatrix * modelViewMatrix * vec4(position, 1.0); }`,
-    fragmentShader: /* glsl */ `
-      uniform float lo;
-      uniform float hi;
-      uniform float part;
-      layout(location = 0) out highp vec4 outColor;
-      void main() { outColor = vec4(lo, hi, part, 255.0) / 255.0; }`,
-    side: DoubleSide,
-  });
-}
 
 function geometry(shape: PrimitiveShape): BufferGeometry {
   switch (shape.kind) {
@@ -91,13 +43,15 @@ export interface BuiltScene {
   scene: Scene;
   sky: Color;
   objects: Group[];
-  /** Every mesh with its colour and id materials. */
-  meshes: { mesh: Mesh; color: Material; id: Material }[];
+  /** Every mesh with its colour and geometry (depth, flow, id) materials. */
+  meshes: { mesh: Mesh; color: Material; geometry: ReturnType<typeof geometryMaterial> }[];
+  /** Uniforms shared by all geometry materials (next camera, image size). */
+  shared: GeometryShared;
   sun: DirectionalLight;
   dispose(): void;
 }
 
-export function buildScene(rec: SceneRecord): BuiltScene {
+export function buildScene(rec: SceneRecord, shared: GeometryShared): BuiltScene {
   const scene = new Scene();
   const disposables: { dispose(): void }[] = [];
   const meshes: BuiltScene['meshes'] = [];
@@ -120,17 +74,22 @@ export function buildScene(rec: SceneRecord): BuiltScene {
       }),
     );
   };
-  const addMesh = (parent: Group | Scene, geom: BufferGeometry, color: Material, id: Material) => {
+  const addMesh = (
+    parent: Group | Scene,
+    geom: BufferGeometry,
+    color: Material,
+    id: number,
+    diagnostic: boolean,
+  ) => {
     const mesh = new Mesh(track(geom), color);
     mesh.castShadow = shadows;
     mesh.receiveShadow = shadows;
     parent.add(mesh);
-    meshes.push({ mesh, color, id });
+    meshes.push({ mesh, color, geometry: track(geometryMaterial({ shared, id, diagnostic })) });
     return mesh;
   };
 
   // Background: ground (and room) draw id 0 but real depth.
-  const bgId = track(idMaterial(0, false));
   const bg = rec.background;
   const ground = addMesh(
     scene,
@@ -141,7 +100,8 @@ export function buildScene(rec: SceneRecord): BuiltScene {
       GROUND_SIZE_M * bg.ground.pattern_scale,
       GROUND_SIZE_M * bg.ground.pattern_scale,
     ]),
-    bgId,
+    0,
+    false,
   );
   ground.rotation.x = -Math.PI / 2;
   ground.castShadow = false;
@@ -151,7 +111,7 @@ export function buildScene(rec: SceneRecord): BuiltScene {
       sx * bg.wall.pattern_scale * 0.25,
       sy * bg.wall.pattern_scale * 0.25,
     ]);
-    const room = addMesh(scene, new BoxGeometry(sx, sy, sz), wall, bgId);
+    const room = addMesh(scene, new BoxGeometry(sx, sy, sz), wall, 0, false);
     room.position.y = sy / 2 - 0.001; // floor of the box sits just under the ground plane
     room.castShadow = false;
   }
@@ -166,15 +126,8 @@ export function buildScene(rec: SceneRecord): BuiltScene {
       secondary: standard(o.materials.secondary, [1, 1]),
       detail: standard(o.materials.detail, [1, 1]),
     };
-    const idPlain = track(idMaterial(o.id, false));
-    const idPart = track(idMaterial(o.id, true));
     for (const p of o.parts) {
-      const mesh = addMesh(
-        group,
-        geometry(p.shape),
-        mats[p.material],
-        p.diagnostic ? idPart : idPlain,
-      );
+      const mesh = addMesh(group, geometry(p.shape), mats[p.material], o.id, p.diagnostic);
       mesh.position.set(...p.position);
       mesh.quaternion.set(...p.rotation);
     }
@@ -211,6 +164,7 @@ export function buildScene(rec: SceneRecord): BuiltScene {
     sky: new Color(bg.sky_color),
     objects,
     meshes,
+    shared,
     sun,
     dispose() {
       for (const d of disposables) d.dispose();
