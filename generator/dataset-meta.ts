@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { EYES, LAYERS, layerShape, type LayerName } from '../output/layers.ts';
 import { stableJson, type Manifest, type ShardRecord } from '../output/manifest.ts';
 import { CATEGORIES } from '../scenes/categories.ts';
+import { homeGround } from '../scenes/sampler.ts';
 import type { Spec } from '../scenes/spec.ts';
 import type { SceneRecord } from '../scenes/types.ts';
 
@@ -22,6 +23,12 @@ export const CONVENTIONS = {
   poses:
     'objects[].poses[t] = world_from_object (position, quaternion x,y,z,w); parts are scaled by objects[].scale',
   time: 'frame t is at time t / fps seconds',
+  flow: 'forward flow t→t+1 in pixels (dx right, dy down) from the true 3D motion of each surface point; last frame zeros',
+  normal:
+    'int8 unit normal × 127 in the OpenCV camera frame, turned towards the camera; 0 where no surface',
+  gaze: 'camera.gaze[t] = {point: fixated world point, object: fixated object id or null (scene centre), saccade: mid-saccade}',
+  collisions:
+    'contacts that started at frame t between objects a < b (0 = floor), physics scenes only',
 } as const;
 
 /** What must match for a rerun to reuse shards: the format, the generator and the full spec. */
@@ -55,6 +62,7 @@ export function sampleJson(rec: SceneRecord) {
     background: rec.background,
     lights: rec.lights,
     render: rec.render,
+    collisions: rec.collisions,
   };
 }
 
@@ -94,6 +102,15 @@ export function buildManifest(opts: {
     })),
     conventions: CONVENTIONS,
     sample_members: ['json', ...layers.flatMap((l) => l.members)],
+    shortcut: {
+      category_correlation: spec.background.category_correlation,
+      home_grounds: Object.fromEntries(
+        CATEGORIES.map((c, i) => [c.name, homeGround(spec, i)]).filter(([c]) =>
+          spec.objects.categories.includes(c!),
+        ),
+      ),
+    },
+    cue_conflict: { texture: spec.objects.texture, probability: spec.objects.cue_conflict },
     spec,
     shards: opts.shards,
     total_bytes: opts.shards.reduce((s, r) => s + r.bytes, 0),

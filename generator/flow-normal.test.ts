@@ -12,7 +12,10 @@ function sample(img: ArrayLike<number>, w: number, h: number, x: number, y: numb
   const a = x - x0;
   const b = y - y0;
   const at = (xx: number, yy: number) => img[(yy * w + xx) * 3 + c]!;
-  return (1 - b) * ((1 - a) * at(x0, y0) + a * at(x0 + 1, y0)) + b * ((1 - a) * at(x0, y0 + 1) + a * at(x0 + 1, y0 + 1));
+  return (
+    (1 - b) * ((1 - a) * at(x0, y0) + a * at(x0 + 1, y0)) +
+    b * ((1 - a) * at(x0, y0 + 1) + a * at(x0 + 1, y0 + 1))
+  );
 }
 
 /** x_cam = R_camᵀ (world − t_cam) for a row-major world_from_camera. */
@@ -20,7 +23,8 @@ function toCamera(m: Mat4, p: number[]) {
   const d = [0, 1, 2].map((i) => p[i]! - m[i]![3]!);
   return [0, 1, 2].map((k) => m[0]![k]! * d[0]! + m[1]![k]! * d[1]! + m[2]![k]! * d[2]!);
 }
-const toWorld = (m: Mat4, p: number[]) => [0, 1, 2].map((i) => m[i]![0]! * p[0]! + m[i]![1]! * p[1]! + m[i]![2]! * p[2]! + m[i]![3]!);
+const toWorld = (m: Mat4, p: number[]) =>
+  [0, 1, 2].map((i) => m[i]![0]! * p[0]! + m[i]![1]! * p[1]! + m[i]![2]! * p[2]! + m[i]![3]!);
 
 describe('flow and normal layers', () => {
   let samples: LoadedSample[];
@@ -42,7 +46,11 @@ describe('flow and normal layers', () => {
       background: { grounds: ['tiles'] }, // a high-contrast ground, so a wrong flow shows
     });
     samples = await loadAll(out);
-    poses = samples.map((s) => (s.json as unknown as { camera: { world_from_camera: { left: Mat4[] } } }).camera.world_from_camera);
+    poses = samples.map(
+      (s) =>
+        (s.json as unknown as { camera: { world_from_camera: { left: Mat4[] } } }).camera
+          .world_from_camera,
+    );
   });
 
   it('warping frame t+1 by the flow reproduces frame t far better than zero flow', () => {
@@ -130,7 +138,9 @@ describe('flow and normal layers', () => {
         if (seg[i] === 0) angles.push(Math.acos(Math.min(1, cos)));
         // Visible surfaces face the camera: the normal has a component against the viewing ray.
         const ray = [(i % W) - s.json.K.cx, Math.floor(i / W) - s.json.K.cy, s.json.K.fx];
-        expect(n[0]! * ray[0]! + n[1]! * ray[1]! + n[2]! * ray[2]!).toBeLessThan(1e-6 + 0.02 * Math.hypot(...ray));
+        expect(n[0]! * ray[0]! + n[1]! * ray[1]! + n[2]! * ray[2]!).toBeLessThan(
+          1e-6 + 0.02 * Math.hypot(...ray),
+        );
       }
     });
     expect(median(angles)).toBeLessThan((1 * Math.PI) / 180);

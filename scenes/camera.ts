@@ -1,6 +1,6 @@
 import { glMatrix, mat4, quat, vec3 } from 'gl-matrix';
 import type { Rng } from '../core/rng.ts';
-import type { TrajectorySpec } from './spec.ts';
+import type { Spec, TrajectorySpec } from './spec.ts';
 import type { Mat4, Vec3 } from './types.ts';
 
 // Float64 everywhere: poses are ground truth, and float32 would cost ~1e-7 relative per operation.
@@ -52,8 +52,75 @@ function jitterFn(rng: Rng, amplitudeDeg: number): (t: number) => mat4 {
 
 export interface RigPoses {
   trajectory: Record<string, unknown> & { kind: string };
+  gaze: { point: Vec3; object: number | null; saccade: boolean }[];
   left: Mat4[];
   right: Mat4[];
+}
+
+/** Where an object is looked at, per frame: the centre of its bounding box in the world. */
+export interface GazeCandidate {
+  id: number;
+  centres: Vec3[];
+}
+
+const minJerk = (s: number) => s * s * s * (10 - 15 * s + 6 * s * s);
+
+/**
+ * Fixations and saccades: the eyes hold an object (following it as it moves) and jump to another
+ * at Poisson-distributed times, moving along a minimum-jerk profile for `saccade_duration_s`.
+ */
+function sampleGaze(opts: {
+  rng: Rng;
+  gaze: Spec['camera']['gaze'];
+  objects: GazeCandidate[];
+  centre: Vec3;
+  frames: number;
+  fps: number;
+}): RigPoses['gaze'] {
+  const { rng, gaze, objects, frames, fps } = opts;
+  if (gaze.target === 'centre' || objects.length === 0) {
+    return Array.from({ length: frames }, () => ({
+      point: opts.centre,
+      object: null,
+      saccade: false,
+    }));
+  }
+  const duration = frames / fps;
+  // Saccade onsets, each with the object it lands on.
+  const jumps: { t: number; from: number; to: number }[] = [];
+  let current = rng.int(0, objects.length - 1);
+  const first = current;
+  if (gaze.saccade_rate_hz > 0 && objects.length > 1) {
+    for (
+      let t = -Math.log(1 - rng.next()) / gaze.saccade_rate_hz;
+      t < duration;
+      t += -Math.log(1 - rng.next()) / gaze.saccade_rate_hz
+    ) {
+      const next = (current + rng.int(1, objects.length - 1)) % objects.length;
+      jumps.push({ t, from: current, to: next });
+      current = next;
+    }
+  }
+  return Array.from({ length: frames }, (_, f) => {
+    const t = f / fps;
+    let target = first;
+    for (const j of jumps) {
+      if (t < j.t) break;
+      const s = gaze.saccade_duration_s > 0 ? (t - j.t) / gaze.saccade_duration_s : 1;
+      if (s < 1) {
+        const a = objects[j.from]!.centres[f]!;
+        const b = objects[j.to]!.centres[f]!;
+        const k = minJerk(s);
+        return {
+          point: [0, 1, 2].map((i) => a[i]! + k * (b[i]! - a[i]!)) as Vec3,
+          object: objects[j.to]!.id,
+          saccade: true,
+        };
+      }
+      target = j.to;
+    }
+    return { point: objects[target]!.centres[f]!, object: objects[target]!.id, saccade: false };
+  });
 }
 
 /**
@@ -63,6 +130,8 @@ export interface RigPoses {
 export function sampleRig(opts: {
   rng: Rng;
   trajectory: TrajectorySpec;
+  gaze: Spec['camera']['gaze'];
+  objects: GazeCandidate[];
   jitterDeg: number;
   frames: number;
   fps: number;
@@ -70,33 +139,32 @@ export function sampleRig(opts: {
 }): RigPoses {
   const { rng, trajectory: tr, frames, fps } = opts;
   const path = rng.fork('path');
-  let base: (t: number) => mat4;
+  let eyeAt: (t: number) => vec3;
   let record: Record<string, unknown>;
+  const target = path.range(tr.target_height_m);
 
   if (tr.kind === 'orbit') {
     const radius = path.range(tr.radius_m);
     const height = path.range(tr.height_m);
     const speed = path.range(tr.speed_deg_s) * (path.bool() ? 1 : -1) * DEG;
-    const target = path.range(tr.target_height_m);
     const theta0 = path.uniform(0, 2 * Math.PI);
     record = {
       radius_m: radius,
       height_m: height,
       speed_deg_s: speed / DEG,
       theta0_deg: theta0 / DEG,
-      target_height_m: target,
     };
-    base = (t) => {
-      const th = theta0 + speed * t;
-      return lookAtOpenCV([radius * Math.cos(th), height, radius * Math.sin(th)], [0, target, 0]);
-    };
+    eyeAt = (t) => [
+      radius * Math.cos(theta0 + speed * t),
+      height,
+      radius * Math.sin(theta0 + speed * t),
+    ];
   } else if (tr.kind === 'walk') {
     const speed = path.range(tr.speed_m_s);
     const height = path.range(tr.eye_height_m);
     const pass = path.range(tr.pass_distance_m);
     const bob = path.range(tr.bob_m);
     const stepHz = path.range(tr.step_hz);
-    const target = path.range(tr.target_height_m);
     const heading = path.uniform(0, 2 * Math.PI);
     const duration = frames / fps;
     // A straight line whose closest approach to the centre (at mid-sequence) is `pass` metres.
@@ -109,33 +177,52 @@ export function sampleRig(opts: {
       bob_m: bob,
       step_hz: stepHz,
       heading_deg: heading / DEG,
-      target_height_m: target,
     };
-    base = (t) => {
+    eyeAt = (t) => {
       const s = speed * (t - duration / 2);
-      const y = height + bob * Math.sin(2 * Math.PI * stepHz * t);
-      const eye: Vec3 = [side[0] * pass + dir[0] * s, y, side[2] * pass + dir[2] * s];
-      return lookAtOpenCV(eye, [0, target, 0]);
+      return [
+        side[0] * pass + dir[0] * s,
+        height + bob * Math.sin(2 * Math.PI * stepHz * t),
+        side[2] * pass + dir[2] * s,
+      ];
     };
   } else {
     const dist = path.range(tr.distance_m);
     const height = path.range(tr.height_m);
-    const target = path.range(tr.target_height_m);
     const az = path.uniform(0, 2 * Math.PI);
-    record = { distance_m: dist, height_m: height, azimuth_deg: az / DEG, target_height_m: target };
-    base = () => lookAtOpenCV([dist * Math.cos(az), height, dist * Math.sin(az)], [0, target, 0]);
+    record = { distance_m: dist, height_m: height, azimuth_deg: az / DEG };
+    eyeAt = () => [dist * Math.cos(az), height, dist * Math.sin(az)];
   }
 
+  const gaze = sampleGaze({
+    rng: rng.fork('gaze'),
+    gaze: opts.gaze,
+    objects: opts.objects,
+    centre: [0, target, 0],
+    frames,
+    fps,
+  });
   const jitter = opts.jitterDeg > 0 ? jitterFn(rng.fork('jitter'), opts.jitterDeg) : undefined;
   const toRight = mat4.fromTranslation(mat4.create(), [opts.baseline, 0, 0]);
   const left: Mat4[] = [];
   const right: Mat4[] = [];
   for (let f = 0; f < frames; f++) {
     const t = f / fps;
-    const m = base(t);
+    const m = lookAtOpenCV(eyeAt(t), gaze[f]!.point);
     if (jitter) mat4.multiply(m, m, jitter(t));
     left.push(toRowMajor(m));
     right.push(toRowMajor(mat4.multiply(mat4.create(), m, toRight)));
   }
-  return { trajectory: { kind: tr.kind, ...record, jitter_deg: opts.jitterDeg }, left, right };
+  return {
+    trajectory: {
+      kind: tr.kind,
+      ...record,
+      target_height_m: target,
+      jitter_deg: opts.jitterDeg,
+      gaze: opts.gaze,
+    },
+    gaze,
+    left,
+    right,
+  };
 }

@@ -65,6 +65,10 @@ const GROUNDS: Record<
   snow: { h: 0.58, s: [0.05, 0.2], l: [0.86, 0.94], pattern: 'noise', contrast: 0.05 },
   soil: { h: 0.07, s: [0.35, 0.5], l: [0.22, 0.32], pattern: 'noise', contrast: 0.1 },
   tiles: { h: 0.08, s: [0.1, 0.3], l: [0.55, 0.7], pattern: 'checker', contrast: 0.15 },
+  gravel: { h: 0.08, s: [0.05, 0.15], l: [0.45, 0.55], pattern: 'noise', contrast: 0.2 },
+  moss: { h: 0.22, s: [0.5, 0.7], l: [0.3, 0.4], pattern: 'noise', contrast: 0.08 },
+  clay: { h: 0.03, s: [0.5, 0.65], l: [0.4, 0.5], pattern: 'noise', contrast: 0.06 },
+  marble: { h: 0.6, s: [0.02, 0.08], l: [0.78, 0.86], pattern: 'checker', contrast: 0.25 },
 };
 
 export function sampleGroundMaterial(rng: Rng, name: string): MaterialRecord {
@@ -81,6 +85,43 @@ export function sampleGroundMaterial(rng: Rng, name: string): MaterialRecord {
     pattern_scale: g.pattern === 'checker' ? 0.5 : rng.uniform(0.5, 1),
     pattern_seed: rng.int(0, 0x7fffffff),
     roughness: rng.uniform(0.7, 1),
+    metalness: 0,
+  };
+}
+
+/**
+ * Signature textures, by category index: with `objects.texture = 'category'` texture becomes a
+ * category cue (as on ImageNet, where elephants are wrinkled grey), and a cue-conflict object wears
+ * another category's signature. Pattern × hue pairs are chosen to be told apart at 32².
+ */
+const SIGNATURES: readonly { pattern: PatternKind; hue: number; hue2: number; l: number }[] = [
+  { pattern: 'noise', hue: 0.07, hue2: 0.09, l: 0.35 }, // quadruped: brown fur
+  { pattern: 'stripes', hue: 0.6, hue2: 0.12, l: 0.45 }, // bird: blue/yellow bars
+  { pattern: 'checker', hue: 0.0, hue2: 0.0, l: 0.45 }, // vehicle: red/black check
+  { pattern: 'dots', hue: 0.33, hue2: 0.15, l: 0.4 }, // chair: green, yellow dots
+  { pattern: 'stripes', hue: 0.14, hue2: 0.75, l: 0.55 }, // lamp: yellow/purple bars
+  { pattern: 'dots', hue: 0.8, hue2: 0.5, l: 0.45 }, // tree: purple, cyan dots
+  { pattern: 'checker', hue: 0.5, hue2: 0.55, l: 0.5 }, // cup: cyan check
+  { pattern: 'noise', hue: 0.93, hue2: 0.97, l: 0.6 }, // fish: pink mottle
+  { pattern: 'stripes', hue: 0.0, hue2: 0.6, l: 0.85 }, // airplane: white/blue bars
+  { pattern: 'checker', hue: 0.25, hue2: 0.08, l: 0.4 }, // table: olive/orange check
+];
+
+export function signatureMaterial(rng: Rng, categoryIndex: number): MaterialRecord {
+  const sig = SIGNATURES[categoryIndex % SIGNATURES.length]!;
+  const jitter = () => rng.uniform(-0.015, 0.015);
+  const l = Math.min(0.9, Math.max(0.1, sig.l + rng.uniform(-0.05, 0.05)));
+  return {
+    color: hslHex((sig.hue + jitter() + 1) % 1, rng.uniform(0.6, 0.85), l),
+    pattern: sig.pattern,
+    pattern_color: hslHex(
+      (sig.hue2 + jitter() + 1) % 1,
+      rng.uniform(0.5, 0.8),
+      sig.pattern === 'noise' ? l * 0.6 : 1 - l,
+    ),
+    pattern_scale: rng.uniform(3, 4),
+    pattern_seed: rng.int(0, 0x7fffffff),
+    roughness: rng.uniform(0.5, 0.8),
     metalness: 0,
   };
 }

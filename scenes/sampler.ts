@@ -1,14 +1,17 @@
 import { Rng } from '../core/rng.ts';
 import { sampleRig } from './camera.ts';
-import { CATEGORIES, categoryIndex } from './categories.ts';
+import { CATEGORIES, categoryIndex, objectBounds } from './categories.ts';
+import { dropInit, loadPhysics, simulateDrop } from './physics.ts';
 import {
   hslHex,
   sampleDetailMaterial,
   sampleGroundMaterial,
   sampleObjectMaterial,
+  signatureMaterial,
 } from './materials.ts';
 import type { Spec } from './spec.ts';
 import type {
+  CategoryDef,
   BackgroundRecord,
   CameraRecord,
   LightRecord,
@@ -29,11 +32,44 @@ export function intrinsics(width: number, height: number, fovYDeg: number) {
 
 const yawQuat = (yaw: number): Quat => [0, Math.sin(yaw / 2), 0, Math.cos(yaw / 2)];
 
-function sampleObjects(rng: Rng, spec: Spec): ObjectRecord[] {
+/** Centre of an object's bounding box in the world, at each of its poses (the point eyes fixate). */
+function worldCentres(o: ObjectRecord): Vec3[] {
+  const b = objectBounds(o.parts);
+  const c = [0, 1, 2].map((i) => ((b.min[i]! + b.max[i]!) / 2) * o.scale);
+  return o.poses.map(({ position: p, quaternion: [x, y, z, w] }) => {
+    // Rotate c by the quaternion, then translate.
+    const tx = 2 * (y * c[2]! - z * c[1]!);
+    const ty = 2 * (z * c[0]! - x * c[2]!);
+    const tz = 2 * (x * c[1]! - y * c[0]!);
+    return [
+      p[0] + c[0]! + w * tx + (y * tz - z * ty),
+      p[1] + c[1]! + w * ty + (z * tx - x * tz),
+      p[2] + c[2]! + w * tz + (x * ty - y * tx),
+    ];
+  });
+}
+
+function boundingRadius(o: ObjectRecord): number {
+  const b = objectBounds(o.parts);
+  return (
+    Math.hypot(...[0, 1, 2].map((i) => Math.max(Math.abs(b.min[i]!), Math.abs(b.max[i]!)))) *
+    o.scale
+  );
+}
+
+interface Placed {
+  rng: Rng;
+  category: CategoryDef;
+  scale: number;
+  x: number;
+  z: number;
+}
+
+/** Categories and spots on the ground, kept apart by their footprints where there is room. */
+function placeObjects(rng: Rng, spec: Spec): Placed[] {
   const o = spec.objects;
   const count = rng.int(o.count[0], o.count[1]);
-  const placed: { x: number; z: number; r: number }[] = [];
-  const objects: ObjectRecord[] = [];
+  const placed: Placed[] = [];
   for (let i = 0; i < count; i++) {
     const r = rng.fork(`object/${i}`);
     const category = CATEGORIES[categoryIndex(r.pick(o.categories))]!;
@@ -47,53 +83,126 @@ function sampleObjects(rng: Rng, spec: Spec): ObjectRecord[] {
       const ang = r.uniform(0, 2 * Math.PI);
       x = rad * Math.cos(ang);
       z = rad * Math.sin(ang);
-      if (placed.every((p) => Math.hypot(p.x - x, p.z - z) > p.r + footprint)) break;
+      if (placed.every((p) => Math.hypot(p.x - x, p.z - z) > 0.55 * p.scale + footprint)) break;
     }
-    placed.push({ x, z, r: footprint });
-    const yaw0 = r.uniform(0, 2 * Math.PI);
-    const moving = r.bool(o.motion.p_moving);
-    const speed = moving ? r.range(o.motion.speed_m_s) : 0;
-    const heading = r.uniform(0, 2 * Math.PI);
-    const velocity: Vec3 = [speed * Math.cos(heading), 0, speed * Math.sin(heading)];
-    const yawRate = moving ? r.range(o.motion.yaw_rate_deg_s) * DEG : 0;
-    const kind = !moving
-      ? 'static'
-      : speed > 0 && yawRate !== 0
-        ? 'linear+spin'
-        : speed > 0
-          ? 'linear'
-          : 'spin';
-    const poses: Pose[] = [];
-    for (let f = 0; f < spec.frames; f++) {
-      const t = f / spec.fps;
-      poses.push({
-        position: [x + velocity[0] * t, 0, z + velocity[2] * t],
-        quaternion: yawQuat(yaw0 + yawRate * t),
-      });
-    }
-    const hue = r.next();
-    objects.push({
-      id: i + 1,
-      category: category.name,
-      category_index: categoryIndex(category.name),
-      diagnostic_part: category.diagnosticPart,
-      scale,
-      parts: category.build(r.fork('parts')),
-      materials: {
-        primary: sampleObjectMaterial(r.fork('primary'), { hue }),
-        secondary: sampleObjectMaterial(r.fork('secondary'), { hue: (hue + 0.5) % 1 }),
-        detail: sampleDetailMaterial(r.fork('detail')),
-      },
-      motion: { kind, velocity, yaw_rate: yawRate },
-      poses,
-    });
+    placed.push({ rng: r, category, scale, x, z });
   }
-  return objects;
+  return placed;
 }
 
-function sampleBackground(rng: Rng, spec: Spec): BackgroundRecord {
-  const kind = rng.pick(spec.background.kinds);
-  const ground = rng.pick(spec.background.grounds);
+function kinematicPoses(
+  p: Placed,
+  spec: Spec,
+  m: Extract<Spec['objects']['motion'], { kind: 'kinematic' }>,
+) {
+  const r = p.rng.fork('motion');
+  const yaw0 = r.uniform(0, 2 * Math.PI);
+  const moving = r.bool(m.p_moving);
+  const speed = moving ? r.range(m.speed_m_s) : 0;
+  const heading = r.uniform(0, 2 * Math.PI);
+  const velocity: Vec3 = [speed * Math.cos(heading), 0, speed * Math.sin(heading)];
+  const yawRate = moving ? r.range(m.yaw_rate_deg_s) * DEG : 0;
+  const kind: ObjectRecord['motion']['kind'] = !moving
+    ? 'static'
+    : speed > 0 && yawRate !== 0
+      ? 'linear+spin'
+      : speed > 0
+        ? 'linear'
+        : 'spin';
+  const poses: Pose[] = [];
+  for (let f = 0; f < spec.frames; f++) {
+    const t = f / spec.fps;
+    poses.push({
+      position: [p.x + velocity[0] * t, 0, p.z + velocity[2] * t],
+      quaternion: yawQuat(yaw0 + yawRate * t),
+    });
+  }
+  return { motion: { kind, velocity, yaw_rate: yawRate }, poses };
+}
+
+function sampleObjects(
+  rng: Rng,
+  spec: Spec,
+): { objects: ObjectRecord[]; collisions: SceneRecord['collisions'] } {
+  const o = spec.objects;
+  const placed = placeObjects(rng, spec);
+  const objects: ObjectRecord[] = placed.map((p, i) => {
+    const r = p.rng;
+    const shapeIndex = categoryIndex(p.category.name);
+    let textureIndex: number | null = null;
+    if (o.texture === 'category') {
+      textureIndex = shapeIndex;
+      if (r.fork('cue').bool(o.cue_conflict)) {
+        const others = o.categories.map(categoryIndex).filter((c) => c !== shapeIndex);
+        textureIndex = r.fork('cue-category').pick(others);
+      }
+    }
+    const hue = r.next();
+    const skin = (label: string, h: number) =>
+      textureIndex === null
+        ? sampleObjectMaterial(r.fork(label), { hue: h })
+        : signatureMaterial(r.fork(label), textureIndex);
+    return {
+      id: i + 1,
+      category: p.category.name,
+      category_index: shapeIndex,
+      diagnostic_part: p.category.diagnosticPart,
+      scale: p.scale,
+      parts: p.category.build(r.fork('parts')),
+      materials: {
+        primary: skin('primary', hue),
+        secondary: skin('secondary', (hue + 0.5) % 1),
+        detail: sampleDetailMaterial(r.fork('detail')),
+      },
+      texture_category: textureIndex === null ? null : CATEGORIES[textureIndex]!.name,
+      texture_category_index: textureIndex,
+      cue_conflict: textureIndex !== null && textureIndex !== shapeIndex,
+      motion: { kind: 'static', velocity: [0, 0, 0], yaw_rate: 0 },
+      poses: [],
+    };
+  });
+
+  const m = o.motion;
+  if (m.kind === 'kinematic') {
+    objects.forEach((obj, i) => Object.assign(obj, kinematicPoses(placed[i]!, spec, m)));
+    return { objects, collisions: [] };
+  }
+  const sim = simulateDrop({
+    physics: m,
+    frames: spec.frames,
+    fps: spec.fps,
+    bodies: objects.map((obj, i) => ({
+      id: obj.id,
+      parts: obj.parts,
+      scale: obj.scale,
+      ...dropInit({
+        rng: placed[i]!.rng.fork('drop'),
+        physics: m,
+        x: placed[i]!.x,
+        z: placed[i]!.z,
+        layer: i,
+        radius: boundingRadius(obj),
+      }),
+    })),
+  });
+  for (const obj of objects) {
+    obj.poses = sim.poses.get(obj.id)!;
+    obj.motion = { kind: 'physics', velocity: [0, 0, 0], yaw_rate: 0 };
+  }
+  return { objects, collisions: sim.events };
+}
+
+function sampleBackground(
+  rng: Rng,
+  spec: Spec,
+  firstCategory: number | undefined,
+): BackgroundRecord {
+  const b = spec.background;
+  const kind = rng.pick(b.kinds);
+  // Shortcut knob: each category has a home ground; with probability ρ the scene is set there.
+  const correlated =
+    firstCategory !== undefined && rng.fork('shortcut').bool(b.category_correlation);
+  const ground = correlated ? homeGround(spec, firstCategory) : rng.pick(b.grounds);
   const sky = hslHex(rng.uniform(0.55, 0.62), rng.uniform(0.3, 0.7), rng.uniform(0.6, 0.85));
   if (kind === 'room') {
     const wallHue = rng.next();
@@ -107,6 +216,7 @@ function sampleBackground(rng: Rng, spec: Spec): BackgroundRecord {
         ...sampleObjectMaterial(rng.fork('wall'), { hue: wallHue }),
         color: hslHex(wallHue, 0.2, rng.uniform(0.6, 0.85)),
       },
+      correlated,
     };
   }
   return {
@@ -114,7 +224,14 @@ function sampleBackground(rng: Rng, spec: Spec): BackgroundRecord {
     name: ground,
     sky_color: sky,
     ground: sampleGroundMaterial(rng.fork('ground'), ground),
+    correlated,
   };
+}
+
+/** The home ground of a category under the shortcut knob (spread over the spec's grounds). */
+export function homeGround(spec: Spec, categoryIndexValue: number): string {
+  const grounds = spec.background.grounds;
+  return grounds[categoryIndexValue % grounds.length]!;
 }
 
 function sampleLights(rng: Rng, spec: Spec): LightRecord[] {
@@ -144,9 +261,12 @@ function sampleLights(rng: Rng, spec: Spec): LightRecord[] {
  */
 export function sampleScene(spec: Spec, index: number): SceneRecord {
   const rng = new Rng(spec.seed).fork(`sequence/${index}`);
+  const { objects, collisions } = sampleObjects(rng.fork('objects'), spec);
   const rig = sampleRig({
     rng: rng.fork('camera'),
     trajectory: spec.camera.trajectory,
+    gaze: spec.camera.gaze,
+    objects: objects.map((o) => ({ id: o.id, centres: worldCentres(o) })),
     jitterDeg: spec.camera.jitter_deg,
     frames: spec.frames,
     fps: spec.fps,
@@ -161,6 +281,7 @@ export function sampleScene(spec: Spec, index: number): SceneRecord {
     baseline_m: spec.camera.baseline_m,
     K: intrinsics(spec.width, spec.height, spec.camera.fov_y_deg),
     trajectory: rig.trajectory,
+    gaze: rig.gaze,
     world_from_camera: { left: rig.left, right: rig.right },
   };
   return {
@@ -171,9 +292,15 @@ export function sampleScene(spec: Spec, index: number): SceneRecord {
     frames: spec.frames,
     fps: spec.fps,
     camera,
-    objects: sampleObjects(rng.fork('objects'), spec),
-    background: sampleBackground(rng.fork('background'), spec),
+    objects,
+    background: sampleBackground(rng.fork('background'), spec, objects[0]?.category_index),
     lights: sampleLights(rng.fork('lights'), spec),
     render: { shadows: spec.lighting.shadows, antialias: spec.render.antialias },
+    collisions,
   };
+}
+
+/** Loads what `sampleScene` needs for this spec (Rapier's WebAssembly for physics scenes). */
+export async function prepareSampler(spec: Spec): Promise<void> {
+  if (spec.objects.motion.kind === 'physics') await loadPhysics();
 }

@@ -62,7 +62,29 @@ export const TrajectorySchema = z.discriminatedUnion('kind', [
 export type TrajectorySpec = z.infer<typeof TrajectorySchema>;
 export const TRAJECTORY_KINDS = ['orbit', 'walk', 'static'] as const;
 
-export const GROUND_KINDS = ['grass', 'sand', 'asphalt', 'snow', 'soil', 'tiles'] as const;
+// Ten grounds for ten categories, so a full background–category correlation can give every
+// category a background of its own.
+export const GROUND_KINDS = [
+  'grass',
+  'sand',
+  'asphalt',
+  'snow',
+  'soil',
+  'tiles',
+  'gravel',
+  'moss',
+  'clay',
+  'marble',
+] as const;
+
+const GazeSchema = z.strictObject({
+  /** What the eyes fixate: the scene centre, or the objects (with saccades between them). */
+  target: z.enum(['centre', 'objects']).default('centre'),
+  /** Mean rate of saccades between objects (Poisson); 0 keeps the first fixation. */
+  saccade_rate_hz: z.number().min(0).max(10).default(0),
+  /** Duration of one saccade (minimum-jerk profile); human saccades take 20–80 ms. */
+  saccade_duration_s: z.number().min(0).max(1).default(0.05),
+});
 
 const CameraSchema = z
   .strictObject({
@@ -73,8 +95,30 @@ const CameraSchema = z
     trajectory: TrajectorySchema.prefault({ kind: 'orbit' }),
     /** Amplitude of small, smooth head rotations (degrees) added to any trajectory. */
     jitter_deg: z.number().min(0).max(30).default(0.5),
+    gaze: GazeSchema.prefault({}),
   })
   .refine((c) => c.far > c.near, { message: 'far must be greater than near', path: ['far'] });
+
+const KinematicSchema = z.strictObject({
+  kind: z.literal('kinematic'),
+  /** Probability that an object moves at all. */
+  p_moving: z.number().min(0).max(1).default(0.5),
+  speed_m_s: range(0, 10, [0.1, 0.4]),
+  yaw_rate_deg_s: range(-360, 360, [-40, 40]),
+});
+
+/** MOVi-like: objects are dropped and thrown onto the floor and collide (Rapier, deterministic). */
+const PhysicsSchema = z.strictObject({
+  kind: z.literal('physics'),
+  drop_height_m: range(0, 10, [0.2, 1.2]),
+  throw_speed_m_s: range(0, 10, [0, 1.5]),
+  spin_deg_s: range(0, 1080, [0, 180]),
+  friction: z.number().min(0).max(2).default(0.6),
+  restitution: z.number().min(0).max(1).default(0.3),
+  /** Simulated seconds before the first frame (0: the sequence starts with the drop). */
+  warmup_s: z.number().min(0).max(60).default(0),
+});
+export type PhysicsSpec = z.infer<typeof PhysicsSchema>;
 
 const ObjectsSchema = z.strictObject({
   count: intRange(0, 64, [1, 3]),
@@ -91,16 +135,25 @@ const ObjectsSchema = z.strictObject({
   /** Objects are placed within this radius of the scene centre. */
   area_radius_m: z.number().positive().max(100).default(1.0),
   motion: z
-    .strictObject({
-      /** Probability that an object moves at all. */
-      p_moving: z.number().min(0).max(1).default(0.5),
-      speed_m_s: range(0, 10, [0.1, 0.4]),
-      yaw_rate_deg_s: range(-360, 360, [-40, 40]),
-    })
+    .preprocess(
+      // `kind` may be left out for the kinematic default.
+      (v) =>
+        typeof v === 'object' && v !== null && !('kind' in v) ? { kind: 'kinematic', ...v } : v,
+      z.discriminatedUnion('kind', [KinematicSchema, PhysicsSchema]),
+    )
     .prefault({}),
+  /** 'category': every category wears its own signature texture (texture becomes a cue). */
+  texture: z.enum(['random', 'category']).default('random'),
+  /** Probability that an object wears another category's signature texture (shape-bias tests). */
+  cue_conflict: z.number().min(0).max(1).default(0),
 });
 
 const BackgroundSchema = z.strictObject({
+  /**
+   * Shortcut knob: probability that a sequence's background is the home ground of its (first)
+   * object's category; 0 = independent, 1 = each category always on its own ground.
+   */
+  category_correlation: z.number().min(0).max(1).default(0),
   kinds: z
     .array(z.enum(['outdoor', 'room']))
     .nonempty()

@@ -70,7 +70,17 @@ export interface ObjectRecord {
   scale: number;
   parts: PartRecord[];
   materials: Record<MaterialSlot, MaterialRecord>;
-  motion: { kind: 'static' | 'linear' | 'spin' | 'linear+spin'; velocity: Vec3; yaw_rate: number };
+  /** Kinematic motion (velocity in m/s, yaw rate in rad/s), or 'physics' (poses simulated). */
+  motion: {
+    kind: 'static' | 'linear' | 'spin' | 'linear+spin' | 'physics';
+    velocity: Vec3;
+    yaw_rate: number;
+  };
+  /** Category whose signature texture the object wears (null with random textures). */
+  texture_category: string | null;
+  texture_category_index: number | null;
+  /** True when the texture belongs to another category than the shape (shape-bias tests). */
+  cue_conflict: boolean;
   /** world_from_object per frame (without scale). */
   poses: Pose[];
 }
@@ -91,6 +101,8 @@ export interface CameraRecord {
   baseline_m: number;
   K: Intrinsics;
   trajectory: Record<string, unknown> & { kind: string };
+  /** Per frame: the fixated point, the fixated object (null = scene centre), whether mid-saccade. */
+  gaze: { point: Vec3; object: number | null; saccade: boolean }[];
   /** world_from_camera per frame, OpenCV camera frame, for each eye. */
   world_from_camera: { left: Mat4[]; right: Mat4[] };
 }
@@ -104,6 +116,8 @@ export interface BackgroundRecord {
   /** Room interior size (x, y, z) when kind = 'room'. */
   room_size?: Vec3;
   wall?: MaterialRecord;
+  /** Shortcut knob: true when this ground was chosen as the home of the first object's category. */
+  correlated: boolean;
 }
 
 export type LightRecord =
@@ -131,6 +145,8 @@ export interface SceneRecord {
   background: BackgroundRecord;
   lights: LightRecord[];
   render: { shadows: boolean; antialias: boolean };
+  /** Contacts that started during the sequence (physics scenes); object ids, 0 = floor. */
+  collisions: { frame: number; time_s: number; a: number; b: number }[];
 }
 
 /** A procedural object category: a builder of parts with one named diagnostic part. */
