@@ -119,6 +119,8 @@ describe('flow and normal layers', () => {
 
   it('ground normals point up in the world; object normals face the camera', () => {
     const angles: number[] = [];
+    let leaning = 0;
+    let visible = 0;
     samples.forEach((s, k) => {
       const { W, H } = s.json;
       const normal = view(s.arrays.get('left.normal.npy'));
@@ -132,17 +134,21 @@ describe('flow and normal layers', () => {
           expect(n).toEqual([0, 0, 0]);
           continue;
         }
-        expect(Math.abs(Math.hypot(...n) - 1)).toBeLessThan(0.02);
         const len = Math.hypot(...n); // int8 quantisation leaves |n| within ~0.5 % of 1
+        expect(Math.abs(len - 1)).toBeLessThan(0.02);
         const cos = (n[0]! * up[0]! + n[1]! * up[1]! + n[2]! * up[2]!) / len;
         if (seg[i] === 0) angles.push(Math.acos(Math.min(1, cos)));
-        // Visible surfaces face the camera: the normal has a component against the viewing ray.
+        // Visible surfaces face the camera. Smooth shading normals may lean up to half a mesh
+        // segment (~11°) past the silhouette, so only that much is tolerated.
         const ray = [(i % W) - s.json.K.cx, Math.floor(i / W) - s.json.K.cy, s.json.K.fx];
-        expect(n[0]! * ray[0]! + n[1]! * ray[1]! + n[2]! * ray[2]!).toBeLessThan(
-          1e-6 + 0.02 * Math.hypot(...ray),
-        );
+        const away =
+          (n[0]! * ray[0]! + n[1]! * ray[1]! + n[2]! * ray[2]!) / (len * Math.hypot(...ray));
+        expect(away).toBeLessThan(0.25);
+        if (away > 0.02) leaning++;
+        visible++;
       }
     });
     expect(median(angles)).toBeLessThan((1 * Math.PI) / 180);
+    expect(leaning / visible).toBeLessThan(0.02);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseSpec } from './load-spec.ts';
-import { sampleScene } from './sampler.ts';
+import { homeGround, sampleScene } from './sampler.ts';
 import type { Mat4 } from './types.ts';
 
 const col = (m: Mat4, c: number) => [m[0]![c]!, m[1]![c]!, m[2]![c]!];
@@ -80,6 +80,80 @@ describe('sampleScene', () => {
         o.poses[1]!.position[2] - o.poses[0]!.position[2],
       );
       expect(d).toBeCloseTo(0.2, 12);
+    }
+  });
+});
+
+describe('gaze: fixations and saccades', () => {
+  it('fixates an object (optical axis through its centre) and saccades at about the asked rate', () => {
+    const spec = parseSpec({
+      frames: 100,
+      fps: 20,
+      objects: { count: [2, 4] },
+      camera: {
+        jitter_deg: 0,
+        trajectory: { kind: 'walk' },
+        gaze: { target: 'objects', saccade_rate_hz: 2 },
+      },
+    });
+    let saccades = 0;
+    const seconds = 20 * (100 / 20);
+    for (let i = 0; i < 20; i++) {
+      const rec = sampleScene(spec, i);
+      const g = rec.camera.gaze;
+      for (let t = 0; t < rec.frames; t++) {
+        const m = rec.camera.world_from_camera.left[t]!;
+        const toGaze = g[t]!.point.map((v, k) => v - m[k]![3]!);
+        const cos = dot(col(m, 2), toGaze) / Math.hypot(...toGaze);
+        expect(cos).toBeGreaterThan(1 - 1e-9); // looking straight at the fixated point
+        expect(rec.objects.some((o) => o.id === g[t]!.object)).toBe(true);
+        if (t > 0 && g[t]!.object !== g[t - 1]!.object) saccades++;
+      }
+    }
+    expect(saccades / seconds).toBeGreaterThan(1.4);
+    expect(saccades / seconds).toBeLessThan(2.6);
+  });
+
+  it('the default looks at the scene centre and records no object', () => {
+    const rec = sampleScene(parseSpec({ frames: 3 }), 0);
+    expect(
+      rec.camera.gaze.every((g) => g.object === null && g.point[0] === 0 && g.point[2] === 0),
+    ).toBe(true);
+  });
+});
+
+describe('shortcut and cue-conflict knobs', () => {
+  it('correlation 1 puts every first object on its home ground; 0 does not', () => {
+    const on = parseSpec({ objects: { count: 1 }, background: { category_correlation: 1 } });
+    const off = parseSpec({ objects: { count: 1 }, background: { category_correlation: 0 } });
+    let offHome = 0;
+    for (let i = 0; i < 100; i++) {
+      const a = sampleScene(on, i);
+      expect(a.background.name).toBe(homeGround(on, a.objects[0]!.category_index));
+      expect(a.background.correlated).toBe(true);
+      const b = sampleScene(off, i);
+      if (b.background.name === homeGround(off, b.objects[0]!.category_index)) offHome++;
+    }
+    expect(offHome).toBeLessThan(25); // chance is 1 in 10 grounds
+  });
+
+  it('cue conflict 1: every object wears another category’s signature texture; 0: its own', () => {
+    const conflict = parseSpec({ objects: { count: 2, texture: 'category', cue_conflict: 1 } });
+    const own = parseSpec({ objects: { count: 2, texture: 'category' } });
+    for (let i = 0; i < 30; i++) {
+      for (const o of sampleScene(conflict, i).objects) {
+        expect(o.cue_conflict).toBe(true);
+        expect(o.texture_category_index).not.toBe(o.category_index);
+      }
+      for (const o of sampleScene(own, i).objects) {
+        expect(o.cue_conflict).toBe(false);
+        expect(o.texture_category).toBe(o.category);
+        // Same category ⇒ same signature pattern.
+        expect(o.materials.primary.pattern).toBe(
+          sampleScene(own, 0).objects.find((x) => x.category === o.category)?.materials.primary
+            .pattern ?? o.materials.primary.pattern,
+        );
+      }
     }
   });
 });

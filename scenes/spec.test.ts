@@ -36,6 +36,21 @@ describe('spec', () => {
     [{ layers: ['rgb', 'rgb'] }, /layers must not repeat/],
     [{ layers: ['optic'] }, /layers.0: must be one of rgb, depth, seg, parts, flow, normal/],
     [{ camera: { trajectory: { kind: 'orbit', radius: 3 } } }, /radius: unknown field/],
+    [
+      { objects: { cue_conflict: 0.5 } },
+      /objects.cue_conflict: needs objects.texture = 'category'/,
+    ],
+    [
+      { objects: { count: [0, 2] }, camera: { gaze: { target: 'objects' } } },
+      /camera.gaze.target: 'objects' needs objects.count/,
+    ],
+    [
+      { background: { category_correlation: 1, grounds: ['grass'] } },
+      /category_correlation: needs at least two/,
+    ],
+    [{ objects: { motion: { kind: 'physics', p_moving: 1 } } }, /p_moving: unknown field/],
+    [{ objects: { motion: { kind: 'rocket' } } }, /objects.motion.kind/],
+    [{ background: { category_correlation: 1.5 } }, /category_correlation/],
   ])('rejects %j naming the field', (input, message) => {
     const err = codeOf(() => parseSpec(input));
     expect(err?.code).toBe('SPEC_INVALID');

@@ -171,32 +171,65 @@ const LightingSchema = z.strictObject({
   ambient_intensity: range(0, 20, [0.6, 1.2]),
 });
 
-export const SpecSchema = z.strictObject({
-  name: z.string().min(1).default('custom'),
-  description: z.string().optional(),
-  seed: z.number().int().min(0).max(0xffffffff).default(0),
-  sequences: z.number().int().min(1).max(100_000_000).default(4),
-  frames: z.number().int().min(1).max(100_000).default(8),
-  fps: z.number().positive().max(1000).default(10),
-  width: z.number().int().min(8).max(4096).default(64),
-  height: z.number().int().min(8).max(4096).default(64),
-  sequences_per_shard: z.number().int().min(1).max(1_000_000).default(2),
-  layers: z
-    .array(z.enum(LAYER_NAMES))
-    .nonempty()
-    .refine((ls) => new Set(ls).size === ls.length, { message: 'layers must not repeat' })
-    .default([...DEFAULT_LAYERS] as [LayerName, ...LayerName[]]),
-  camera: CameraSchema.prefault({}),
-  objects: ObjectsSchema.prefault({}),
-  background: BackgroundSchema.prefault({}),
-  lighting: LightingSchema.prefault({}),
-  render: z
-    .strictObject({
-      /** 4× MSAA on the colour layer only; ids and depth are never blended. */
-      antialias: z.boolean().default(true),
-    })
-    .prefault({}),
-});
+export const SpecSchema = z
+  .strictObject({
+    name: z.string().min(1).default('custom'),
+    description: z.string().optional(),
+    seed: z.number().int().min(0).max(0xffffffff).default(0),
+    sequences: z.number().int().min(1).max(100_000_000).default(4),
+    frames: z.number().int().min(1).max(100_000).default(8),
+    fps: z.number().positive().max(1000).default(10),
+    width: z.number().int().min(8).max(4096).default(64),
+    height: z.number().int().min(8).max(4096).default(64),
+    sequences_per_shard: z.number().int().min(1).max(1_000_000).default(2),
+    layers: z
+      .array(z.enum(LAYER_NAMES))
+      .nonempty()
+      .refine((ls) => new Set(ls).size === ls.length, { message: 'layers must not repeat' })
+      .default([...DEFAULT_LAYERS] as [LayerName, ...LayerName[]]),
+    camera: CameraSchema.prefault({}),
+    objects: ObjectsSchema.prefault({}),
+    background: BackgroundSchema.prefault({}),
+    lighting: LightingSchema.prefault({}),
+    render: z
+      .strictObject({
+        /** 4× MSAA on the colour layer only; ids and depth are never blended. */
+        antialias: z.boolean().default(true),
+      })
+      .prefault({}),
+  })
+  .superRefine((s, ctx) => {
+    // Combinations that make no sense, each named at the field a user would change.
+    const o = s.objects;
+    const rule = (when: boolean, path: (string | number)[], message: string) => {
+      if (when) ctx.addIssue({ code: 'custom', path, message });
+    };
+    rule(
+      o.cue_conflict > 0 && o.texture !== 'category',
+      ['objects', 'cue_conflict'],
+      "needs objects.texture = 'category' (a conflict is a shape wearing another category's texture)",
+    );
+    rule(
+      o.cue_conflict > 0 && o.categories.length < 2,
+      ['objects', 'cue_conflict'],
+      'needs at least two categories',
+    );
+    rule(
+      s.camera.gaze.target === 'objects' && o.count[0] < 1,
+      ['camera', 'gaze', 'target'],
+      "'objects' needs objects.count ≥ 1 in every sequence (e.g. objects.count = [1, 3])",
+    );
+    rule(
+      s.background.category_correlation > 0 && s.background.grounds.length < 2,
+      ['background', 'category_correlation'],
+      'needs at least two background.grounds to correlate with',
+    );
+    rule(
+      s.background.category_correlation > 0 && o.count[0] < 1,
+      ['background', 'category_correlation'],
+      'needs objects.count ≥ 1 (the background follows the first object)',
+    );
+  });
 
 /** A spec as users write it (every field optional). */
 export type SpecInput = z.input<typeof SpecSchema>;
