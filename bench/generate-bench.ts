@@ -11,24 +11,34 @@ import type { SpecInput } from '../scenes/spec.ts';
 export interface GenerateBenchRow {
   size: number;
   renderOnly: number;
+  renderOnly2: number;
   endToEnd1: number;
   endToEnd2: number;
   breakdown: Record<string, number>;
 }
 
-/** Stereo pairs per second of rendering alone (every pass, GPU-synchronised, nothing moved out). */
-async function renderOnly(spec: SpecInput, sequences: number) {
+/**
+ * Stereo pairs per second of rendering alone (every pass, GPU-synchronised, nothing moved out),
+ * with `workers` browsers rendering in parallel.
+ */
+async function renderOnly(spec: SpecInput, sequences: number, workers = 1) {
   const s = parseSpec(spec);
   const server = await FrameServer.start();
-  const worker = new RenderWorker(server, findBrowser());
-  await worker.open();
+  const pool = Array.from({ length: workers }, () => new RenderWorker(server, findBrowser()));
   try {
-    await worker.render(sampleScene(s, 999), s.layers, false); // warm-up: shader compilation
+    await Promise.all(pool.map((w) => w.open()));
+    // Warm-up: shader compilation.
+    await Promise.all(pool.map((w) => w.render(sampleScene(s, 999), s.layers, false)));
     const t0 = performance.now();
-    for (let i = 0; i < sequences; i++) await worker.render(sampleScene(s, i), s.layers, false);
-    return (sequences * s.frames) / ((performance.now() - t0) / 1000);
+    await Promise.all(
+      pool.map(async (w, k) => {
+        for (let i = k; i < sequences * workers; i += workers)
+          await w.render(sampleScene(s, i), s.layers, false);
+      }),
+    );
+    return (sequences * workers * s.frames) / ((performance.now() - t0) / 1000);
   } finally {
-    await worker.close();
+    await Promise.all(pool.map((w) => w.close()));
     await server.close();
   }
 }
@@ -64,6 +74,7 @@ async function endToEnd(spec: SpecInput, workers: number) {
   let first = 0;
   let last = 0;
   let counted = 0;
+  let seen = 0;
   const s = parseSpec(spec);
   await generateDataset({
     spec: s,
@@ -72,8 +83,9 @@ async function endToEnd(spec: SpecInput, workers: number) {
     previews: 0,
     onEvent: (e) => {
       if (e.type !== 'sequence') return;
-      // Skip each worker's first sequence (browser start, shader compilation).
-      if (e.index < workers) {
+      // The first `workers` sequences carry browser start-up and shader compilation: not timed.
+      seen++;
+      if (seen <= workers) {
         first = performance.now();
         return;
       }
@@ -83,6 +95,27 @@ async function endToEnd(spec: SpecInput, workers: number) {
   });
   await rm(out, { recursive: true, force: true });
   return (counted * s.frames) / ((last - first) / 1000);
+}
+
+/** End to end at 128², 1 worker: colour only vs every layer the generator can write. */
+export async function benchLayers(log: (l: string) => void) {
+  const base: SpecInput = {
+    width: 128,
+    height: 128,
+    frames: 12,
+    sequences: 6,
+    sequences_per_shard: 2,
+    seed: 1,
+  };
+  const rgb = await endToEnd({ ...base, layers: ['rgb'] }, 1);
+  const all = await endToEnd(
+    { ...base, layers: ['rgb', 'depth', 'seg', 'parts', 'flow', 'normal'] },
+    1,
+  );
+  log(
+    `128² end to end, 1 worker: rgb only ${rgb.toFixed(1)} pairs/s | all six layers ${all.toFixed(1)} pairs/s (${((100 * all) / rgb).toFixed(0)}% of rgb only)`,
+  );
+  return { rgb, all };
 }
 
 export async function benchGenerate(log: (l: string) => void): Promise<GenerateBenchRow[]> {
@@ -101,13 +134,24 @@ export async function benchGenerate(log: (l: string) => void): Promise<GenerateB
       seed: 1,
     };
     const ro = await renderOnly(spec, 4);
+    const ro2 = await renderOnly(spec, 4, 2);
     const e1 = await endToEnd(spec, 1);
     const e2 = await endToEnd(spec, 2);
     const bd = await breakdown(spec);
-    rows.push({ size, renderOnly: ro, endToEnd1: e1, endToEnd2: e2, breakdown: bd });
+    rows.push({
+      size,
+      renderOnly: ro,
+      renderOnly2: ro2,
+      endToEnd1: e1,
+      endToEnd2: e2,
+      breakdown: bd,
+    });
+    const pct = (a: number, b: number) => `${((100 * a) / b).toFixed(0)}%`;
     log(
-      `${size}²: render-only ${ro.toFixed(1)} pairs/s | end-to-end 1 worker ${e1.toFixed(1)} (${((100 * e1) / ro).toFixed(0)}% of render-only) | 2 workers ${e2.toFixed(1)} (${(e2 / e1).toFixed(2)}× one) | ms/pair ${JSON.stringify(bd)}`,
+      `${size}²  1 worker: render-only ${ro.toFixed(1)}, end to end ${e1.toFixed(1)} pairs/s (${pct(e1, ro)})` +
+        ` | 2 workers: render-only ${ro2.toFixed(1)}, end to end ${e2.toFixed(1)} (${pct(e2, ro2)}; ${(e2 / e1).toFixed(2)}× one worker)`,
     );
+    log(`      where one transferring pair's time goes (ms): ${JSON.stringify(bd)}`);
   }
   return rows;
 }

@@ -3,7 +3,7 @@
  * go in BENCHMARKS.md; nothing here is a pass/fail test of wall time.
  */
 import { cpus } from 'node:os';
-import { benchGenerate } from './generate-bench.ts';
+import { benchGenerate, benchLayers } from './generate-bench.ts';
 
 const log = (l: string) => console.log(l);
 log(
@@ -11,3 +11,4 @@ log(
 );
 log('Generation (all default layers: rgb, depth, seg, parts; both eyes; shadows and MSAA on):');
 await benchGenerate(log);
+await benchLayers(log);

@@ -2,17 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parseSpec } from './load-spec.ts';
 import { prepareSampler, sampleScene } from './sampler.ts';
 import type { ObjectRecord, Pose, Vec3 } from './types.ts';
-
-const rotate = ([x, y, z, w]: Pose['quaternion'], v: Vec3): Vec3 => {
-  const tx = 2 * (y * v[2] - z * v[1]);
-  const ty = 2 * (z * v[0] - x * v[2]);
-  const tz = 2 * (x * v[1] - y * v[0]);
-  return [
-    v[0] + w * tx + (y * tz - z * ty),
-    v[1] + w * ty + (z * tx - x * tz),
-    v[2] + w * tz + (x * ty - y * tx),
-  ];
-};
+import { rotate } from './vec.ts';
 
 /** Lowest world y of an object: points on every part's surface (exact at the bottom for each shape). */
 function lowestPoint(o: ObjectRecord, pose: Pose): number {

@@ -2,6 +2,7 @@ import { Rng } from '../core/rng.ts';
 import { sampleRig } from './camera.ts';
 import { CATEGORIES, categoryIndex, objectBounds } from './categories.ts';
 import { dropInit, loadPhysics, simulateDrop } from './physics.ts';
+import { add, rotate } from './vec.ts';
 import {
   hslHex,
   sampleDetailMaterial,
@@ -36,25 +37,13 @@ const yawQuat = (yaw: number): Quat => [0, Math.sin(yaw / 2), 0, Math.cos(yaw / 
 function worldCentres(o: ObjectRecord): Vec3[] {
   const b = objectBounds(o.parts);
   const c = [0, 1, 2].map((i) => ((b.min[i]! + b.max[i]!) / 2) * o.scale);
-  return o.poses.map(({ position: p, quaternion: [x, y, z, w] }) => {
-    // Rotate c by the quaternion, then translate.
-    const tx = 2 * (y * c[2]! - z * c[1]!);
-    const ty = 2 * (z * c[0]! - x * c[2]!);
-    const tz = 2 * (x * c[1]! - y * c[0]!);
-    return [
-      p[0] + c[0]! + w * tx + (y * tz - z * ty),
-      p[1] + c[1]! + w * ty + (z * tx - x * tz),
-      p[2] + c[2]! + w * tz + (x * ty - y * tx),
-    ];
-  });
+  return o.poses.map((pose) => add(pose.position, rotate(pose.quaternion, c as Vec3)));
 }
 
 function boundingRadius(o: ObjectRecord): number {
   const b = objectBounds(o.parts);
-  return (
-    Math.hypot(...[0, 1, 2].map((i) => Math.max(Math.abs(b.min[i]!), Math.abs(b.max[i]!)))) *
-    o.scale
-  );
+  const far = [0, 1, 2].map((i) => Math.max(Math.abs(b.min[i]!), Math.abs(b.max[i]!)));
+  return Math.hypot(...far) * o.scale;
 }
 
 interface Placed {

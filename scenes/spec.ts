@@ -8,23 +8,15 @@ import { CATEGORY_NAMES } from './categories.ts';
  */
 
 /** A [min, max] range to sample from; a single number means a fixed value. */
+const anyRange = (value: z.ZodNumber, def: [number, number]) =>
+  z
+    .preprocess((v) => (typeof v === 'number' ? [v, v] : v), z.tuple([value, value]))
+    .refine((r) => r[0] <= r[1], { message: 'range must be [min, max] with min ≤ max' })
+    .default(def);
 const range = (min: number, max: number, def: [number, number]) =>
-  z
-    .preprocess(
-      (v) => (typeof v === 'number' ? [v, v] : v),
-      z.tuple([z.number().min(min).max(max), z.number().min(min).max(max)]),
-    )
-    .refine((r) => r[0] <= r[1], { message: 'range must be [min, max] with min ≤ max' })
-    .default(def);
-
+  anyRange(z.number().min(min).max(max), def);
 const intRange = (min: number, max: number, def: [number, number]) =>
-  z
-    .preprocess(
-      (v) => (typeof v === 'number' ? [v, v] : v),
-      z.tuple([z.number().int().min(min).max(max), z.number().int().min(min).max(max)]),
-    )
-    .refine((r) => r[0] <= r[1], { message: 'range must be [min, max] with min ≤ max' })
-    .default(def);
+  anyRange(z.number().int().min(min).max(max), def);
 
 const OrbitSchema = z.strictObject({
   kind: z.literal('orbit'),
