@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Argv } from 'yargs';
-import type { Manifest } from '../output/manifest.ts';
+import { readManifest } from '../output/reader.ts';
+import { joinLocation } from '../output/storage/index.ts';
+import { s3Options, storageOptions } from './s3-flags.ts';
 import { DatadietError } from '../core/errors.ts';
 import { generateDataset } from '../generator/generate.ts';
 import { LAYER_NAMES, type LayerName } from '../output/layers.ts';
@@ -26,10 +26,11 @@ export interface GenerateArgs {
   shardIndex?: number | undefined;
   numShards?: number | undefined;
   browser?: string | undefined;
+  s3Endpoint?: string | undefined;
 }
 
 export function generateCommand(y: Argv) {
-  return y
+  return s3Options(y)
     .option('preset', {
       type: 'string',
       describe: 'built-in spec to start from (`datadiet presets`)',
@@ -38,7 +39,11 @@ export function generateCommand(y: Argv) {
       type: 'string',
       describe: 'JSON spec file; its fields override --preset (default preset: default)',
     })
-    .option('out', { type: 'string', demandOption: true, describe: 'output folder' })
+    .option('out', {
+      type: 'string',
+      demandOption: true,
+      describe: 'output folder, or s3://bucket/prefix',
+    })
     .option('sequences', { type: 'number', describe: 'number of sequences' })
     .option('frames', { type: 'number', describe: 'frames per sequence (T)' })
     .option('width', { type: 'number', describe: 'image width in pixels' })
@@ -132,6 +137,7 @@ export async function runGenerate(args: GenerateArgs, log: (line: string) => voi
     shardIndex,
     numShards,
     browserPath: args.browser,
+    storage: storageOptions(args),
     onEvent: (e) => {
       if (e.type === 'plan') {
         log(
@@ -156,10 +162,8 @@ export async function runGenerate(args: GenerateArgs, log: (line: string) => voi
       (pairs ? `, ${pairs} stereo frames (${(pairs / result.seconds).toFixed(1)} pairs/s)` : ''),
   );
   if (result.manifest) {
-    const m = JSON.parse(await readFile(result.manifest, 'utf8')) as Manifest & {
-      total_bytes: number;
-    };
-    const mb = (m.total_bytes / 1e6).toFixed(1);
+    const m = await readManifest(args.out, storageOptions(args));
+    const mb = (Number(m.total_bytes) / 1e6).toFixed(1);
     log(`dataset: ${result.manifest}`);
     log(
       `  holds ${spec.sequences} stereo sequences × ${spec.frames} frames at ${spec.width}×${spec.height} in ${m.shards.length} shards (${mb} MB)`,
@@ -167,10 +171,12 @@ export async function runGenerate(args: GenerateArgs, log: (line: string) => voi
     log(
       `  per eye: ${spec.layers.map((l) => `${l}.npy`).join(', ')}; per sequence: .json with K, poses, objects`,
     );
-    log(`  shards: ${join(args.out, 'shards')}/   previews: ${join(args.out, 'previews')}/`);
+    log(
+      `  shards: ${joinLocation(args.out, 'shards')}/   previews: ${joinLocation(args.out, 'previews')}/`,
+    );
   } else {
     log(
-      `  ${result.missingShards.length} shards still missing (made by other processes); the manifest is written when the last one completes`,
+      `  ${result.missingShards.length} shards still missing (made by other processes); the manifest is written when the last one completes (or run \`datadiet manifest ${args.out}\` after all have finished)`,
     );
   }
 }

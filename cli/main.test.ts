@@ -185,5 +185,6 @@ describe('kill -9 midway, then rerun', () => {
     const keys: string[] = [];
     for await (const s of readDataset(out)) keys.push(s.key);
     expect(keys).toEqual([0, 1, 2, 3, 4, 5].map((i) => `seq-0000000${i}`));
+    expect((await run(['verify', out])).code).toBe(0);
   });
 });

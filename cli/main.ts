@@ -1,7 +1,9 @@
 import yargs from 'yargs';
 import { DatadietError, isDatadietError } from '../core/errors.ts';
 import { generateCommand, runGenerate, type GenerateArgs } from './generate.ts';
+import { manifestCommand, runManifest, type ManifestArgs } from './manifest.ts';
 import { runPresets } from './presets.ts';
+import { runVerify, verifyCommand, type VerifyArgs } from './verify.ts';
 
 type Log = (line: string) => void;
 
@@ -12,6 +14,12 @@ export function parseCli(argv: string[]) {
     .command('generate', 'render a stereo dataset into WebDataset shards', generateCommand)
     .command('presets', 'list the built-in dataset specs', (y) =>
       y.option('show', { type: 'string', describe: 'print one preset as a full JSON spec' }),
+    )
+    .command('verify <location>', 'check a dataset against its manifest', verifyCommand)
+    .command(
+      'manifest <location>',
+      'assemble manifest.json from per-shard sidecars',
+      manifestCommand,
     )
     .demandCommand(1, 'name a command (see --help)')
     .strict()
@@ -33,6 +41,8 @@ export async function main(
     const [command] = args._;
     if (command === 'generate') await runGenerate(args as unknown as GenerateArgs, log);
     else if (command === 'presets') runPresets(args as { show?: string }, log);
+    else if (command === 'verify') await runVerify(args as unknown as VerifyArgs, log);
+    else if (command === 'manifest') await runManifest(args as unknown as ManifestArgs, log);
     return 0;
   } catch (e) {
     if (isDatadietError(e)) {

@@ -12,11 +12,21 @@ export const ERRORS = {
   CLI_USAGE: { exitCode: 2, title: 'bad command line' },
   OUT_DIR_UNWRITABLE: { exitCode: 3, title: 'output directory not writable' },
   OUT_DIR_MISMATCH: { exitCode: 3, title: 'output directory holds a different dataset' },
+  OUT_NO_SPACE: { exitCode: 3, title: 'no space left on the output device' },
+  STORAGE_FAILED: { exitCode: 3, title: 'object storage request failed' },
   BROWSER_NOT_FOUND: { exitCode: 4, title: 'no browser found' },
   BROWSER_FAILED: { exitCode: 4, title: 'browser failed' },
   RENDER_FAILED: { exitCode: 5, title: 'rendering failed' },
   DATASET_NOT_FOUND: { exitCode: 6, title: 'dataset not found' },
   DATASET_CORRUPT: { exitCode: 6, title: 'dataset corrupt' },
+  SHARDS_MISSING: { exitCode: 6, title: 'shards missing' },
+  SHARDS_MISMATCH: { exitCode: 6, title: 'shards from different datasets' },
+  BACKEND_UNKNOWN: { exitCode: 2, title: 'unknown training backend' },
+  OBJECTIVE_UNKNOWN: { exitCode: 2, title: 'unknown training objective' },
+  BACKEND_UNAVAILABLE: { exitCode: 7, title: 'training backend cannot load' },
+  MODEL_DATA_MISMATCH: { exitCode: 7, title: 'model and data shapes are incompatible' },
+  CHECKPOINT_CORRUPT: { exitCode: 7, title: 'checkpoint corrupt' },
+  RUN_MISMATCH: { exitCode: 3, title: 'run folder holds a different training run' },
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;

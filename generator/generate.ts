@@ -1,20 +1,19 @@
-import { mkdir, readdir, rm, writeFile, rename } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DatadietError, isDatadietError } from '../core/errors.ts';
 import { packageVersion } from '../core/paths.ts';
 import { layerShape } from '../output/layers.ts';
-import {
-  MANIFEST_FILE,
-  SHARDS_DIR,
-  readJson,
-  shardFileName,
-  writeJsonAtomic,
-  type ShardRecord,
-} from '../output/manifest.ts';
+import { MANIFEST_FILE, SHARDS_DIR, shardFileName, type ShardRecord } from '../output/manifest.ts';
 import { encodeNpyParts } from '../output/npy.ts';
-import { ShardWriter, shardFileMatches } from '../output/tar-shard.ts';
+import {
+  openStorage,
+  writeError,
+  type DatasetStorage,
+  type StorageOptions,
+} from '../output/storage/index.ts';
+import { ShardWriter } from '../output/tar-shard.ts';
 import { layerDef } from '../output/layers.ts';
-import { sampleScene } from '../scenes/sampler.ts';
+import { prepareSampler, sampleScene } from '../scenes/sampler.ts';
 import type { Spec } from '../scenes/spec.ts';
 import { findBrowser } from './browser.ts';
 import { buildManifest, datasetFingerprint, sampleJson, sequenceKey } from './dataset-meta.ts';
@@ -32,6 +31,8 @@ export interface GenerateOptions {
   shardIndex?: number;
   numShards?: number;
   browserPath?: string | undefined;
+  /** How to reach object storage when `out` is an s3:// URL. */
+  storage?: StorageOptions | undefined;
   /** Sequences (lowest indices) that get a preview contact sheet. */
   previews?: number;
   /** Browser crashes or hangs tolerated per shard before giving up. */
@@ -64,44 +65,30 @@ export interface GenerateResult {
   seconds: number;
 }
 
-interface Sidecar {
+/** The per-shard completion record (`shards/shard-NNNNNN.json`), a per-shard manifest. */
+export interface Sidecar {
   fingerprint: string;
   record: ShardRecord;
+  /** With these, `datadiet manifest` can assemble manifest.json from the sidecars alone. */
+  spec?: Spec;
+  generator_version?: string;
 }
 
-const sidecarPath = (out: string, index: number) =>
-  join(out, SHARDS_DIR, shardFileName(index).replace(/\.tar$/, '.json'));
+export const sidecarName = (index: number) =>
+  `${SHARDS_DIR}/${shardFileName(index).replace(/\.tar$/, '.json')}`;
 
-async function readSidecar(out: string, index: number): Promise<Sidecar | null> {
+async function readSidecar(store: DatasetStorage, index: number): Promise<Sidecar | null> {
   try {
-    return await readJson<Sidecar>(sidecarPath(out, index));
-  } catch {
-    return null;
-  }
-}
-
-/** Creates the output folders and proves they are writable before any rendering starts. */
-async function prepareOut(out: string): Promise<void> {
-  try {
-    await mkdir(join(out, SHARDS_DIR), { recursive: true });
-    const probe = join(out, SHARDS_DIR, `.write-test-${process.pid}`);
-    await writeFile(probe, '');
-    await rm(probe);
+    return await store.readJson<Sidecar>(sidecarName(index));
   } catch (e) {
-    throw new DatadietError(
-      'OUT_DIR_UNWRITABLE',
-      `cannot write to ${out}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-      {
-        hint: 'choose another --out or fix its permissions',
-        cause: e,
-      },
-    );
+    if (isDatadietError(e) && e.code === 'DATASET_CORRUPT') return null; // torn: not complete
+    throw e;
   }
 }
 
 /** Refuses to mix two datasets in one folder; a rerun of the same command resumes instead. */
 async function checkSameDataset(
-  out: string,
+  store: DatasetStorage,
   fingerprint: string,
   plan: ShardPlan[],
 ): Promise<void> {
@@ -109,38 +96,41 @@ async function checkSameDataset(
     if (fp !== undefined && fp !== fingerprint) {
       throw new DatadietError(
         'OUT_DIR_MISMATCH',
-        `${out} holds a dataset made with another spec, seed or generator version`,
+        `${store.location} holds a dataset made with another spec, seed or generator version`,
         {
           hint: 'use a new --out, or delete the folder to regenerate',
         },
       );
     }
   };
-  const manifest = await readJson<{ fingerprint?: string }>(join(out, MANIFEST_FILE)).catch(
-    () => null,
-  );
+  const manifest = await store.readJson<{ fingerprint?: string }>(MANIFEST_FILE).catch(() => null);
   await foreign(manifest?.fingerprint);
-  const names = new Set(await readdir(join(out, SHARDS_DIR)));
+  const names = new Set(await store.list(SHARDS_DIR));
   for (const s of plan) {
     if (names.has(shardFileName(s.index).replace(/\.tar$/, '.json')))
-      await foreign((await readSidecar(out, s.index))?.fingerprint);
+      await foreign((await readSidecar(store, s.index))?.fingerprint);
   }
 }
 
 async function isComplete(
-  out: string,
+  store: DatasetStorage,
   index: number,
   fingerprint: string,
 ): Promise<Sidecar | null> {
-  const sc = await readSidecar(out, index);
+  const sc = await readSidecar(store, index);
   if (!sc || sc.fingerprint !== fingerprint) return null;
-  return (await shardFileMatches(join(out, SHARDS_DIR, sc.record.file), sc.record)) ? sc : null;
+  return (await store.matches(`${SHARDS_DIR}/${sc.record.file}`, sc.record)) ? sc : null;
 }
 
-/** Removes temp files a killed run left behind (they are never mistaken for shards). */
-async function removeStaleTemps(out: string): Promise<void> {
-  for (const name of await readdir(join(out, SHARDS_DIR))) {
-    if (/\.tmp-\d+$/.test(name)) await rm(join(out, SHARDS_DIR, name), { force: true });
+/**
+ * Removes temp files a killed run left behind (they are never mistaken for shards). Only this
+ * process's shards: on a shared volume other processes may be writing theirs right now.
+ */
+async function removeStaleTemps(dir: string, mine: ShardPlan[]): Promise<void> {
+  const owned = new Set(mine.map((s) => shardFileName(s.index).replace(/\.tar$/, '')));
+  for (const name of await readdir(dir)) {
+    if (/\.tmp-[\w-]+$/.test(name) && owned.has(name.split('.')[0]!))
+      await rm(join(dir, name), { force: true });
   }
 }
 
@@ -168,13 +158,15 @@ export async function generateDataset(opts: GenerateOptions): Promise<GenerateRe
     );
   }
 
-  await prepareOut(out);
-  await checkSameDataset(out, fingerprint, plan);
-  await removeStaleTemps(out);
-
+  await prepareSampler(spec);
+  const store = openStorage(out, opts.storage);
+  await store.prepare();
+  await checkSameDataset(store, fingerprint, plan);
   const mine = myShards(plan, shardIndex, numShards);
+  await removeStaleTemps(store.stagingDir, mine);
+
   const pending: ShardPlan[] = [];
-  for (const s of mine) if (!(await isComplete(out, s.index, fingerprint))) pending.push(s);
+  for (const s of mine) if (!(await isComplete(store, s.index, fingerprint))) pending.push(s);
   opts.onEvent?.({
     type: 'plan',
     shardsTotal: plan.length,
@@ -203,14 +195,24 @@ export async function generateDataset(opts: GenerateOptions): Promise<GenerateRe
                   await worker.open();
                   opened = true;
                 }
-                sequencesRendered += await writeShard({ ...opts, worker, shard, fingerprint });
+                sequencesRendered += await writeShard({
+                  ...opts,
+                  worker,
+                  shard,
+                  fingerprint,
+                  store,
+                  version,
+                });
                 break;
               } catch (e) {
                 const retryable =
                   isDatadietError(e) && (e.code === 'RENDER_FAILED' || e.code === 'BROWSER_FAILED');
+                // A hung browser never answers a polite close (it would wait out the protocol
+                // timeout): kill it first; a crashed one is gone already.
+                if (retryable && worker.pid !== undefined) killQuietly(worker.pid);
                 if (!retryable || attempt >= (opts.maxRetries ?? 2)) {
                   queue.length = 0; // stop the other workers after their current shard
-                  throw e;
+                  throw retryable ? gaveUp(e, shard.index, attempt + 1) : e;
                 }
                 opts.onEvent?.({
                   type: 'retry',
@@ -235,15 +237,15 @@ export async function generateDataset(opts: GenerateOptions): Promise<GenerateRe
   const records: ShardRecord[] = [];
   const missing: number[] = [];
   for (const s of plan) {
-    const sc = await readSidecar(out, s.index);
+    const sc = await readSidecar(store, s.index);
     if (sc && sc.fingerprint === fingerprint) records.push(sc.record);
     else missing.push(s.index);
   }
   let manifest: string | null = null;
   if (missing.length === 0) {
-    manifest = join(out, MANIFEST_FILE);
-    await writeJsonAtomic(
-      manifest,
+    manifest = store.url(MANIFEST_FILE);
+    await store.writeJson(
+      MANIFEST_FILE,
       buildManifest({ spec, generatorVersion: version, fingerprint, shards: records }),
     );
   }
@@ -260,11 +262,21 @@ export async function generateDataset(opts: GenerateOptions): Promise<GenerateRe
 }
 
 async function writeShard(
-  opts: GenerateOptions & { worker: RenderWorker; shard: ShardPlan; fingerprint: string },
+  opts: GenerateOptions & {
+    worker: RenderWorker;
+    shard: ShardPlan;
+    fingerprint: string;
+    store: DatasetStorage;
+    version: string;
+  },
 ): Promise<number> {
-  const { spec, out, shard, worker } = opts;
+  const { spec, store, shard, worker } = opts;
   const file = shardFileName(shard.index);
-  const writer = await ShardWriter.open({ path: join(out, SHARDS_DIR, file) });
+  // Written locally (temp name, then renamed), then published: a no-op for a local dataset.
+  const staged = join(store.stagingDir, file);
+  const writer = await ShardWriter.open({ path: staged }).catch((e: unknown) => {
+    throw writeError(e, store.location);
+  });
   try {
     for (let i = 0; i < shard.sequences; i++) {
       const index = shard.firstSequence + i;
@@ -283,7 +295,7 @@ async function writeShard(
       ];
       await writer.addSample(sequenceKey(index), members);
       if (index < (opts.previews ?? 2) && spec.layers.includes('rgb'))
-        await writePreview(out, rec, seq);
+        await writePreview(store, rec, seq);
       opts.onEvent?.({ type: 'sequence', index, frames: spec.frames });
     }
     const fileRecord = await writer.finish();
@@ -292,27 +304,51 @@ async function writeShard(
       index: shard.index,
       first_sequence: shard.firstSequence,
     };
-    await writeJsonAtomic(sidecarPath(out, shard.index), {
+    await store.publish(staged, `${SHARDS_DIR}/${file}`, { sha256: record.sha256 });
+    // The sidecar comes after the shard: its presence means the shard is complete.
+    await store.writeJson(sidecarName(shard.index), {
       fingerprint: opts.fingerprint,
       record,
+      spec,
+      generator_version: opts.version,
     } satisfies Sidecar);
     opts.onEvent?.({ type: 'shard', record });
     return shard.sequences;
   } catch (e) {
     await writer.abort().catch(() => {});
-    throw e;
+    throw writeError(e, store.location);
   }
 }
 
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // already exited
+  }
+}
+
+/** The error after the last retry: says how often the shard failed, keeps the cause's code. */
+function gaveUp(e: unknown, shard: number, attempts: number): DatadietError {
+  const err = e as DatadietError;
+  return new DatadietError(
+    err.code,
+    `shard ${shard} failed ${attempts} time${attempts === 1 ? '' : 's'} in a row (browser crashed or hung), giving up; last: ${err.message}`,
+    {
+      // A browser that cannot start keeps its own, more specific hint.
+      hint:
+        err.code === 'RENDER_FAILED' || err.hint === undefined
+          ? 'rerun the same command to resume (complete shards are kept); if it repeats, try fewer --workers or a smaller size, or check the browser with --browser'
+          : err.hint,
+      cause: e,
+    },
+  );
+}
+
 async function writePreview(
-  out: string,
+  store: DatasetStorage,
   rec: ReturnType<typeof sampleScene>,
   seq: Awaited<ReturnType<RenderWorker['render']>>,
 ) {
-  const dir = join(out, 'previews');
-  await mkdir(dir, { recursive: true });
-  const path = join(dir, `${sequenceKey(rec.index)}.png`);
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, previewPng(rec, seq));
-  await rename(tmp, path);
+  await store.writeFile(`previews/${sequenceKey(rec.index)}.png`, previewPng(rec, seq));
 }

@@ -148,6 +148,18 @@ export class RenderWorker {
     const b = this.browser;
     this.browser = undefined;
     this.page = undefined;
-    if (b) await b.close().catch(() => b.process()?.kill('SIGKILL'));
+    if (!b) return;
+    // A hung browser never answers a polite close: give it a few seconds, then kill it.
+    let timer: NodeJS.Timeout | undefined;
+    const polite = b.close().then(
+      () => true,
+      () => false,
+    );
+    const closed = await Promise.race([
+      polite,
+      new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 5000))),
+    ]);
+    clearTimeout(timer);
+    if (!closed) b.process()?.kill('SIGKILL');
   }
 }

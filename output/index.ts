@@ -26,6 +26,7 @@ export {
   readDataset,
   readManifest,
   readShard,
+  readShardStream,
   sampleArray,
   sampleJson,
   sampleMember,
@@ -44,3 +45,20 @@ export {
   type ShardRecord,
 } from './manifest.ts';
 export { contactSheetPng, type RgbTile } from './preview.ts';
+export {
+  isS3Url,
+  joinLocation,
+  openObject,
+  openStorage,
+  type DatasetStorage,
+  type S3Options,
+  type StorageOptions,
+} from './storage/index.ts';
+export {
+  VERIFY_CODES,
+  verifyDataset,
+  type VerifyCode,
+  type VerifyOptions,
+  type VerifyProblem,
+  type VerifyReport,
+} from './verify.ts';

@@ -2,9 +2,8 @@
  * Streaming readers for WebDataset shards and whole datasets. A shard is read member by member
  * from disk; only the current sample is ever held in memory.
  */
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { extract, type Header } from 'tar-stream';
 import { DatadietError } from '../core/errors.ts';
 import {
@@ -15,6 +14,13 @@ import {
   type ShardRecord,
 } from './manifest.ts';
 import { decodeNpy, type NdArray } from './npy.ts';
+import {
+  isS3Url,
+  joinLocation,
+  openObject,
+  openStorage,
+  type StorageOptions,
+} from './storage/index.ts';
 
 export interface Sample {
   /** e.g. 'seq-00000042' */
@@ -45,22 +51,21 @@ function corruptShard(path: string, message: string, cause?: unknown): DatadietE
 
 const roundUp512 = (n: number) => Math.ceil(n / 512) * 512;
 
-/** Streams the samples of one shard, in tar order. */
-export async function* readShard(path: string): AsyncGenerator<Sample> {
-  let fileSize: number;
-  try {
-    fileSize = (await stat(path)).size;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new DatadietError('DATASET_NOT_FOUND', `shard ${path} does not exist`, {
-        hint: 'rerun `datadiet generate` with the same arguments to write the missing shards',
-        cause: e,
-      });
-    }
-    throw e;
-  }
+/** Streams the samples of one shard (a path or an s3:// URL), in tar order. */
+export async function* readShard(path: string, opts: StorageOptions = {}): AsyncGenerator<Sample> {
+  const { stream, size } = await openObject(path, opts);
+  yield* readShardStream(stream, size, path);
+}
 
-  const source = createReadStream(path);
+/**
+ * Streams the samples of a shard from any byte stream of `fileSize` bytes (a file, an S3 object
+ * body); `path` names it in errors. The stream is destroyed when the generator finishes.
+ */
+export async function* readShardStream(
+  source: Readable,
+  fileSize: number,
+  path: string,
+): AsyncGenerator<Sample> {
   const ex = extract();
   source.on('error', (e) => ex.destroy(e));
   source.pipe(ex);
@@ -153,13 +158,25 @@ export function sampleArray(sample: Sample, name: string): NdArray {
   }
 }
 
-/** Reads `<dir>/manifest.json`; DATASET_NOT_FOUND when there is no dataset there. */
-export async function readManifest(dir: string): Promise<Manifest> {
+/** Reads `<dir>/manifest.json` (dir may be s3://…); DATASET_NOT_FOUND when there is no dataset. */
+export async function readManifest(dir: string, opts: StorageOptions = {}): Promise<Manifest> {
   try {
+    if (isS3Url(dir)) {
+      const m = await openStorage(dir, opts).readJson<Manifest>(MANIFEST_FILE);
+      if (m === null) throw new DatadietError('DATASET_NOT_FOUND', 'no manifest');
+      return checkManifest(m, joinLocation(dir, MANIFEST_FILE));
+    }
     const st = await stat(dir);
     if (!st.isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
+    if (e instanceof DatadietError && code === 'DATASET_NOT_FOUND') {
+      throw new DatadietError('DATASET_NOT_FOUND', `${dir} has no ${MANIFEST_FILE}`, {
+        hint: 'generation has not finished there (when every shard is done, `datadiet manifest URL` assembles it), or it is not a datadiet dataset',
+        cause: e,
+      });
+    }
+    if (e instanceof DatadietError) throw e;
     if (code === 'ENOENT' || code === 'ENOTDIR') {
       throw new DatadietError('DATASET_NOT_FOUND', `no dataset directory at ${dir}`, {
         hint: 'pass the directory given to `datadiet generate --out`',
@@ -168,19 +185,24 @@ export async function readManifest(dir: string): Promise<Manifest> {
     }
     throw e;
   }
-  const path = join(dir, MANIFEST_FILE);
+  const path = joinLocation(dir, MANIFEST_FILE);
   let manifest: Manifest;
   try {
     manifest = await readJson<Manifest>(path);
   } catch (e) {
     if (e instanceof DatadietError && e.code === 'DATASET_NOT_FOUND') {
       throw new DatadietError('DATASET_NOT_FOUND', `${dir} has no ${MANIFEST_FILE}`, {
-        hint: 'generation has not finished there, or it is not a datadiet dataset; run `datadiet generate`',
+        hint: 'generation has not finished there (when every shard is done, `datadiet manifest DIR` assembles it), or it is not a datadiet dataset',
         cause: e,
       });
     }
     throw e;
   }
+  return checkManifest(manifest, path);
+}
+
+/** The manifest must list shards by plain file name, never a path outside `<dir>/shards/`. */
+function checkManifest(manifest: Manifest, path: string): Manifest {
   const shards: unknown = (manifest as { shards?: unknown } | null)?.shards;
   if (typeof manifest !== 'object' || manifest === null || !Array.isArray(shards)) {
     throw new DatadietError('DATASET_CORRUPT', `${path}: 'shards' is missing or not a list`, {
@@ -201,7 +223,7 @@ export async function readManifest(dir: string): Promise<Manifest> {
 
 /** Path of a shard listed in a dataset's manifest. */
 export function shardPath(dir: string, record: Pick<ShardRecord, 'file'>): string {
-  return join(dir, SHARDS_DIR, record.file);
+  return joinLocation(dir, SHARDS_DIR, record.file);
 }
 
 /**
@@ -210,9 +232,9 @@ export function shardPath(dir: string, record: Pick<ShardRecord, 'file'>): strin
  */
 export async function* readDataset(
   dir: string,
-  opts: { shards?: number[] } = {},
+  opts: { shards?: number[] } & StorageOptions = {},
 ): AsyncGenerator<Sample> {
-  const manifest = await readManifest(dir);
+  const manifest = await readManifest(dir, opts);
   let records = manifest.shards;
   if (opts.shards !== undefined) {
     const wanted = new Set(opts.shards);
@@ -227,5 +249,5 @@ export async function* readDataset(
       );
     }
   }
-  for (const record of records) yield* readShard(shardPath(dir, record));
+  for (const record of records) yield* readShard(shardPath(dir, record), opts);
 }

@@ -148,13 +148,19 @@ export class ShardWriter {
       },
       settle,
     );
-    for (const c of chunks) {
-      if (c.length === 0) continue;
-      if (!entry.write(c)) await Promise.race([drained(entry), entryDone]);
-      this.throwIfFailed();
+    try {
+      for (const c of chunks) {
+        if (c.length === 0) continue;
+        if (!entry.write(c)) await Promise.race([drained(entry), entryDone]);
+        this.throwIfFailed();
+      }
+      entry.end(undefined); // streamx's end(data) types its argument as required
+      await entryDone;
+    } catch (e) {
+      // A dead entry is a symptom ('tar entry destroyed'); report the cause, e.g. ENOSPC.
+      await Promise.race([this.done.catch(() => {}), new Promise((r) => setTimeout(r, 1000))]);
+      throw this.failure ?? e;
     }
-    entry.end(undefined); // streamx's end(data) types its argument as required
-    await entryDone;
     this.throwIfFailed();
   }
 

@@ -187,17 +187,21 @@ async function renderSequence(rec: SceneRecord, opts: RenderOptions): Promise<Re
   );
   camera.matrixAutoUpdate = false;
   const nextCamera = camera.clone();
-  const rtColor = new WebGLRenderTarget(w, h, {
-    type: UnsignedByteType,
-    colorSpace: SRGBColorSpace,
-    samples: rec.render.antialias ? 4 : 0,
+  // One target per eye and pass: a frame's passes are all issued before any is read back, so
+  // the GPU process works through them in one go instead of stalling on six round trips.
+  const eyes = ['left', 'right'] as const;
+  const makeTargets = () => ({
+    rgb: new WebGLRenderTarget(w, h, {
+      type: UnsignedByteType,
+      colorSpace: SRGBColorSpace,
+      samples: rec.render.antialias ? 4 : 0,
+    }),
+    geometry: new WebGLRenderTarget(w, h, { type: FloatType }),
+    normal: new WebGLRenderTarget(w, h, { type: FloatType }),
   });
-  const rtFloat = new WebGLRenderTarget(w, h, { type: FloatType });
+  const targets = { left: makeTargets(), right: makeTargets() };
   const rgba = new Uint8Array(n * 4);
-  const geo = new Float32Array(n * 4);
-  const nrm = new Float32Array(n * 4);
-  const one = new Uint8Array(4);
-  const oneF = new Float32Array(4);
+  const floats = new Float32Array(n * 4);
   const t: RenderTimings = {
     frames: rec.frames,
     render_ms: 0,
@@ -207,22 +211,19 @@ async function renderSequence(rec: SceneRecord, opts: RenderOptions): Promise<Re
   };
   const clear = new Color(0, 0, 0);
 
-  const pass = <T extends Uint8Array | Float32Array>(
-    target: WebGLRenderTarget,
-    buf: T,
-    probe: T,
-  ): T | null => {
-    let t0 = now();
+  const draw = (target: WebGLRenderTarget) => {
+    const t0 = now();
     renderer.setRenderTarget(target);
     renderer.render(built.scene, camera);
     t.render_ms += now() - t0;
-    t0 = now();
-    if (!opts.transfer) {
-      renderer.readRenderTargetPixels(target, 0, 0, 1, 1, probe); // wait for the GPU, move nothing
-      t.readback_ms += now() - t0;
-      return null;
-    }
-    renderer.readRenderTargetPixels(target, 0, 0, w, h, buf);
+  };
+  const read = <T extends Uint8Array | Float32Array>(
+    target: WebGLRenderTarget,
+    buf: T,
+    size = w,
+  ): T => {
+    const t0 = now();
+    renderer.readRenderTargetPixels(target, 0, 0, size, size === w ? h : 1, buf);
     t.readback_ms += now() - t0;
     return buf;
   };
@@ -246,26 +247,14 @@ async function renderSequence(rec: SceneRecord, opts: RenderOptions): Promise<Re
       }
       setPoses(f);
       renderer.shadowMap.needsUpdate = rec.render.shadows; // once per frame, shared by both eyes
-      const frame = opts.transfer ? new ArrayBuffer(layout.totalBytes) : null;
-      if (frame) new Uint32Array(frame, 0, 4).set([FRAME_MAGIC, rec.index, f, layout.totalBytes]);
-      const slot = (eye: string, layer: LayerName) => {
-        const s = layout.slots.find((x) => x.eye === eye && x.layer === layer)!;
-        return new Uint8Array(frame!, s.offset, s.bytes);
-      };
 
-      for (const eye of ['left', 'right'] as const) {
+      for (const eye of eyes) {
         const poses = rec.camera.world_from_camera[eye];
         setCamera(camera, poses[f]!);
         if (want('rgb')) {
           for (const m of built.meshes) m.mesh.material = m.color;
           built.scene.background = built.sky;
-          built.scene.overrideMaterial = null;
-          const px = pass(rtColor, rgba, one);
-          if (px && frame) {
-            const t0 = now();
-            packRgb(px, slot(eye, 'rgb'), w, h);
-            t.pack_ms += now() - t0;
-          }
+          draw(targets[eye].rgb);
         }
         built.scene.background = null;
         renderer.setClearColor(clear, 0);
@@ -276,50 +265,73 @@ async function renderSequence(rec: SceneRecord, opts: RenderOptions): Promise<Re
             nextCamera.matrixWorldInverse,
           );
           for (const m of built.meshes) m.mesh.material = m.geometry;
-          const px = pass(rtFloat, geo, oneF);
-          if (px && frame) {
-            const t0 = now();
-            packGeometry(px, {
-              w,
-              h,
-              far: rec.camera.far,
-              depth: want('depth') ? new Float32Array(n) : null,
-              flow: want('flow') ? new Float32Array(n * 2) : null,
-              seg: want('seg') ? new Uint16Array(n) : null,
-              parts: want('parts') ? new Uint8Array(n) : null,
-              skyFlow: last ? null : (u, v) => rotationFlow(poses[f]!, poses[fNext]!, K, u, v),
-              write: (layer, bytes) => slot(eye, layer).set(bytes),
-            });
-            t.pack_ms += now() - t0;
-          }
+          draw(targets[eye].geometry);
         }
         if (want('normal')) {
           built.scene.overrideMaterial = normalMat;
-          const px = pass(rtFloat, nrm, oneF);
+          draw(targets[eye].normal);
           built.scene.overrideMaterial = null;
-          if (px && frame) {
-            const t0 = now();
-            packNormals(
-              px,
-              new Int8Array(slot(eye, 'normal').buffer, slot(eye, 'normal').byteOffset, n * 3),
-              w,
-              h,
-            );
-            t.pack_ms += now() - t0;
-          }
         }
       }
-      if (frame) {
-        const t0 = now();
-        while (socket.bufferedAmount > MAX_BUFFERED) await sleep(1);
-        socket.send(frame);
-        t.send_wait_ms += now() - t0;
+
+      if (!opts.transfer) {
+        // Render-only benchmark: wait for the GPU (one pixel), move nothing.
+        const lastTarget = needGeometry
+          ? targets.right.geometry
+          : want('normal')
+            ? targets.right.normal
+            : null;
+        if (lastTarget) read(lastTarget, new Float32Array(4), 1);
+        else read(targets.right.rgb, new Uint8Array(4), 1);
+        continue;
       }
+
+      const frame = new ArrayBuffer(layout.totalBytes);
+      new Uint32Array(frame, 0, 4).set([FRAME_MAGIC, rec.index, f, layout.totalBytes]);
+      const slot = (eye: string, layer: LayerName) => {
+        const s = layout.slots.find((x) => x.eye === eye && x.layer === layer)!;
+        return new Uint8Array(frame, s.offset, s.bytes);
+      };
+      for (const eye of eyes) {
+        const poses = rec.camera.world_from_camera[eye];
+        if (want('rgb')) {
+          const px = read(targets[eye].rgb, rgba);
+          const t0 = now();
+          packRgb(px, slot(eye, 'rgb'), w, h);
+          t.pack_ms += now() - t0;
+        }
+        if (needGeometry) {
+          const px = read(targets[eye].geometry, floats);
+          const t0 = now();
+          packGeometry(px, {
+            w,
+            h,
+            far: rec.camera.far,
+            depth: want('depth') ? new Float32Array(n) : null,
+            flow: want('flow') ? new Float32Array(n * 2) : null,
+            seg: want('seg') ? new Uint16Array(n) : null,
+            parts: want('parts') ? new Uint8Array(n) : null,
+            skyFlow: last ? null : (u, v) => rotationFlow(poses[f]!, poses[fNext]!, K, u, v),
+            write: (layer, bytes) => slot(eye, layer).set(bytes),
+          });
+          t.pack_ms += now() - t0;
+        }
+        if (want('normal')) {
+          const px = read(targets[eye].normal, floats);
+          const t0 = now();
+          const s = slot(eye, 'normal');
+          packNormals(px, new Int8Array(s.buffer, s.byteOffset, n * 3), w, h);
+          t.pack_ms += now() - t0;
+        }
+      }
+      const t0 = now();
+      while (socket.bufferedAmount > MAX_BUFFERED) await sleep(1);
+      socket.send(frame);
+      t.send_wait_ms += now() - t0;
     }
   } finally {
     renderer.setRenderTarget(null);
-    rtColor.dispose();
-    rtFloat.dispose();
+    for (const eye of eyes) for (const target of Object.values(targets[eye])) target.dispose();
     built.dispose();
   }
   return t;
