@@ -12,3 +12,9 @@ log(
 log('Generation (all default layers: rgb, depth, seg, parts; both eyes; shadows and MSAA on):');
 await benchGenerate(log);
 await benchLayers(log);
+// Training: about 2.5 minutes on 2 cores (set DATADIET_BENCH_TRAIN=0 to skip it).
+if (process.env.DATADIET_BENCH_TRAIN !== '0') {
+  log('Training (images/s of full steps: forward, backward, Adam; random inputs):');
+  const { benchTrain } = await import('./train-bench.ts');
+  await benchTrain(log, { seconds: 8 });
+}

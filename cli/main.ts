@@ -3,6 +3,7 @@ import { DatadietError, isDatadietError } from '../core/errors.ts';
 import { generateCommand, runGenerate, type GenerateArgs } from './generate.ts';
 import { manifestCommand, runManifest, type ManifestArgs } from './manifest.ts';
 import { runPresets } from './presets.ts';
+import { runTrain, trainCommand, type TrainArgs } from './train.ts';
 import { runVerify, verifyCommand, type VerifyArgs } from './verify.ts';
 
 type Log = (line: string) => void;
@@ -12,6 +13,7 @@ export function parseCli(argv: string[]) {
   return yargs(argv)
     .scriptName('datadiet')
     .command('generate', 'render a stereo dataset into WebDataset shards', generateCommand)
+    .command('train', 'train a model (sfa, prednet, supervised) on a dataset', trainCommand)
     .command('presets', 'list the built-in dataset specs', (y) =>
       y.option('show', { type: 'string', describe: 'print one preset as a full JSON spec' }),
     )
@@ -40,6 +42,7 @@ export async function main(
     const args = await parseCli(argv).parseAsync();
     const [command] = args._;
     if (command === 'generate') await runGenerate(args as unknown as GenerateArgs, log);
+    else if (command === 'train') await runTrain(args as unknown as TrainArgs, log);
     else if (command === 'presets') runPresets(args as { show?: string }, log);
     else if (command === 'verify') await runVerify(args as unknown as VerifyArgs, log);
     else if (command === 'manifest') await runManifest(args as unknown as ManifestArgs, log);

@@ -10,18 +10,7 @@
 
 import type { Rng } from '../core/rng.ts';
 import type { CategoryDef, MaterialSlot, PartRecord, PrimitiveShape, Quat, Vec3 } from './types.ts';
-import {
-  add,
-  length,
-  normalise,
-  qmul,
-  rotate,
-  rotX,
-  rotY,
-  rotZ,
-  scale,
-  sub,
-} from './vec.ts';
+import { add, length, normalise, qmul, rotate, rotX, rotY, rotZ, scale, sub } from './vec.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Small vector and quaternion helpers (plain float64; no gl-matrix Float32Arrays in records).

@@ -1,0 +1,272 @@
+/**
+ * Training throughput: images/s of one optimisation step (forward, backward, Adam) for the
+ * benchmark encoder (64×64×3, 3 strided convs 32/64/128, pooled 64-d embedding, slowness loss,
+ * batch 32 × 2 frames) and for PredNet (64², layers 3/16/32/64, batch 4 × T 10, L0 loss), per
+ * tfjs backend available here, against the same models in PyTorch CPU when `import torch` works.
+ * Random inputs: this measures compute, not the loader.
+ */
+import { execFileSync } from 'node:child_process';
+import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { Rng } from '../core/rng.ts';
+import {
+  EncoderConfigSchema,
+  PrednetConfigSchema,
+  Params,
+  createEncoder,
+  createPrednet,
+  selectBackend,
+} from '../training/index.ts';
+
+type Log = (line: string) => void;
+
+interface Case {
+  name: string;
+  /** images per step */
+  images: number;
+  build(): { vars: tf.Variable[]; loss: () => tf.Scalar; dispose(): void };
+}
+
+const ENC = { batch: 32, frames: 2, size: 64 };
+const PN = { batch: 4, frames: 10, size: 64, channels: [3, 16, 32, 64] };
+
+function encoderCase(scale = 1): Case {
+  const batch = Math.max(1, Math.round(ENC.batch * scale));
+  return {
+    name: 'encoder',
+    images: batch * ENC.frames,
+    build() {
+      const params = new Params(new Rng(0));
+      const enc = createEncoder(
+        params,
+        EncoderConfigSchema.parse({ width: 32, depth: 3, embedding: 64 }),
+      );
+      const x = tf.randomUniform(
+        [batch * ENC.frames, ENC.size, ENC.size, 3],
+        0,
+        1,
+        'float32',
+        1,
+      ) as tf.Tensor4D;
+      return {
+        vars: params.list(),
+        // The SFA objective's terms: slowness + ‖Cov − I‖² + ‖mean‖².
+        loss: () => {
+          const y = enc.apply(x).embedding.reshape([batch, ENC.frames, 64]);
+          const d = tf.sub(y.slice([0, 1, 0], [batch, 1, 64]), y.slice([0, 0, 0], [batch, 1, 64]));
+          const flat = y.reshape([-1, 64]);
+          const c = tf.sub(flat, tf.mean(flat, 0));
+          const cov = tf.div(tf.matMul(c, c, true), flat.shape[0] - 1);
+          return tf.addN([
+            tf.mean(tf.square(d)),
+            tf.mul(10 / 64, tf.sum(tf.square(tf.sub(cov, tf.eye(64))))),
+            tf.mean(tf.square(tf.mean(flat, 0))),
+          ]) as tf.Scalar;
+        },
+        dispose: () => {
+          params.dispose();
+          x.dispose();
+        },
+      };
+    },
+  };
+}
+
+function prednetCase(): Case {
+  return {
+    name: 'prednet',
+    images: PN.batch * PN.frames,
+    build() {
+      const net = createPrednet(
+        new Params(new Rng(0)),
+        PrednetConfigSchema.parse({ channels: PN.channels }),
+      );
+      const x = tf.randomUniform(
+        [PN.batch, PN.frames, PN.size, PN.size, 3],
+        0,
+        1,
+        'float32',
+        1,
+      ) as tf.Tensor5D;
+      return {
+        vars: net.params.list(),
+        loss: () => net.loss(x),
+        dispose: () => {
+          net.params.dispose();
+          x.dispose();
+        },
+      };
+    },
+  };
+}
+
+/** Times steps after one warm-up step until `seconds` pass (at least `minSteps`). */
+async function measure(c: Case, seconds: number, minSteps = 2): Promise<number> {
+  const m = c.build();
+  const opt = tf.train.adam(1e-3);
+  const step = async () => {
+    const cost = opt.minimize(m.loss, true, m.vars);
+    await cost?.data();
+    cost?.dispose();
+  };
+  await step();
+  const t0 = performance.now();
+  let n = 0;
+  while (n < minSteps || performance.now() - t0 < seconds * 1000) {
+    await step();
+    n++;
+  }
+  const secs = (performance.now() - t0) / 1000;
+  opt.dispose();
+  m.dispose();
+  return (n * c.images) / secs;
+}
+
+const TORCH_SCRIPT = String.raw`
+import sys, time, torch, torch.nn as nn, torch.nn.functional as F
+torch.manual_seed(0)
+torch.set_num_threads(int(sys.argv[1]))
+budget = float(sys.argv[2])
+class Enc(nn.Module):
+    def __init__(s):
+        super().__init__()
+        s.c = nn.ModuleList([nn.Conv2d(3, 32, 3, 2, 1), nn.Conv2d(32, 64, 3, 2, 1), nn.Conv2d(64, 128, 3, 2, 1)])
+        s.l = nn.Linear(128, 64)
+    def forward(s, x):
+        for c in s.c: x = F.relu(c(x))
+        return s.l(x.mean((2, 3)))
+def enc_loss(m, x, b, t):
+    y = m(x).view(b, t, 64)
+    d = y[:, 1:] - y[:, :-1]
+    f = y.reshape(-1, 64); mu = f.mean(0); c = f - mu
+    cov = c.T @ c / (f.shape[0] - 1)
+    return (d ** 2).mean() + 10 / 64 * ((cov - torch.eye(64)) ** 2).sum() + (mu ** 2).mean()
+def hs(x): return torch.clamp(0.2 * x + 0.5, 0, 1)
+class PredNet(nn.Module):
+    def __init__(s, ch):
+        super().__init__()
+        s.ch = ch; L = len(ch)
+        s.r = nn.ModuleList([nn.Conv2d(ch[l] + 2 * ch[l] + (ch[l + 1] if l < L - 1 else 0), 4 * ch[l], 3, 1, 1) for l in range(L)])
+        s.ah = nn.ModuleList([nn.Conv2d(ch[l], ch[l], 3, 1, 1) for l in range(L)])
+        s.a = nn.ModuleList([nn.Conv2d(2 * ch[l], ch[l + 1], 3, 1, 1) for l in range(L - 1)])
+    def forward(s, x):
+        B, T, C, H, W = x.shape; L = len(s.ch)
+        R = [x.new_zeros(B, s.ch[l], H >> l, W >> l) for l in range(L)]
+        Cs = [r.clone() for r in R]
+        E = [x.new_zeros(B, 2 * s.ch[l], H >> l, W >> l) for l in range(L)]
+        loss = 0
+        for t in range(T):
+            nR = [None] * L; nC = [None] * L
+            for l in reversed(range(L)):
+                inp = [R[l], E[l]]
+                if l < L - 1: inp.append(F.interpolate(nR[l + 1], scale_factor=2, mode='nearest'))
+                i, f, o, g = torch.chunk(s.r[l](torch.cat(inp, 1)), 4, 1)
+                nC[l] = hs(f) * Cs[l] + hs(i) * torch.tanh(g)
+                nR[l] = hs(o) * torch.tanh(nC[l])
+            a = x[:, t]; nE = []
+            for l in range(L):
+                ah = F.relu(s.ah[l](nR[l]))
+                if l == 0: ah = torch.clamp(ah, max=1)
+                e = torch.cat([F.relu(ah - a), F.relu(a - ah)], 1); nE.append(e)
+                if l == 0 and t > 0: loss = loss + e.mean((1, 2, 3)) / (T - 1)
+                if l < L - 1: a = F.max_pool2d(F.relu(s.a[l](e)), 2)
+            R, Cs, E = nR, nC, nE
+        return loss.mean()
+def bench(model, loss_fn, images):
+    opt = torch.optim.Adam(model.parameters(), 1e-3)
+    def step():
+        opt.zero_grad(); l = loss_fn(); l.backward(); opt.step()
+    step(); n = 0; t0 = time.perf_counter()
+    while n < 3 or time.perf_counter() - t0 < budget:
+        step(); n += 1
+    return n * images / (time.perf_counter() - t0)
+e = Enc(); xe = torch.rand(${ENC.batch * ENC.frames}, 3, ${ENC.size}, ${ENC.size})
+print('encoder', bench(e, lambda: enc_loss(e, xe, ${ENC.batch}, ${ENC.frames}), ${ENC.batch * ENC.frames}))
+p = PredNet([${PN.channels.join(', ')}]); xp = torch.rand(${PN.batch}, ${PN.frames}, 3, ${PN.size}, ${PN.size})
+print('prednet', bench(p, lambda: p(xp), ${PN.batch * PN.frames}))
+`;
+
+/** PyTorch CPU images/s for the same two models, or null (with the reason) when torch is missing. */
+function torchPeer(seconds: number): { rates: Record<string, number> } | { missing: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'datadiet-torch-'));
+  const script = join(dir, 'peer.py');
+  writeFileSync(script, TORCH_SCRIPT);
+  try {
+    // Debian's python3-torch lives under /usr/bin/python3 even when a pyenv python3 comes first.
+    for (const py of ['python3', '/usr/bin/python3']) {
+      try {
+        execFileSync(py, ['-c', 'import torch'], { stdio: 'ignore' });
+      } catch {
+        continue;
+      }
+      const out = execFileSync(py, [script, String(cpus().length), String(seconds)], {
+        encoding: 'utf8',
+        timeout: 300_000,
+      });
+      const rates: Record<string, number> = {};
+      for (const line of out.trim().split('\n')) {
+        const [k, v] = line.split(' ');
+        if (k && v) rates[k] = Number(v);
+      }
+      return { rates };
+    }
+    return {
+      missing:
+        "PyTorch not found (`python3 -c 'import torch'` fails; Debian: apt-get install python3-torch)",
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export interface TrainBenchOptions {
+  /** Seconds per measurement (per model, per backend). */
+  seconds?: number;
+  /** Include the pure-JS cpu backend (~100× slower than wasm: a reduced batch, encoder only). */
+  cpu?: boolean;
+}
+
+/** Logs a table and returns the rows; BENCHMARKS.md records a run of it. */
+export async function benchTrain(log: Log, opts: TrainBenchOptions = {}) {
+  const seconds = opts.seconds ?? 10;
+  const rows: { backend: string; model: string; imagesPerSecond: number }[] = [];
+  const backends: string[] = ['wasm'];
+  for (const b of ['tensorflow', 'webgpu']) {
+    try {
+      await selectBackend(b);
+      backends.unshift(b);
+    } catch (e) {
+      log(`  ${b}: not measured (${(e as Error).message})`);
+    }
+  }
+  if (opts.cpu !== false) backends.push('cpu');
+  for (const b of backends) {
+    const choice = await selectBackend(b);
+    const cases = b === 'cpu' ? [encoderCase(1 / 8)] : [encoderCase(), prednetCase()];
+    for (const c of cases) {
+      const ips = await measure(c, b === 'cpu' ? 0 : seconds, b === 'cpu' ? 1 : 2);
+      rows.push({ backend: choice.name, model: c.name, imagesPerSecond: ips });
+      log(
+        `  tfjs ${choice.name.padEnd(10)} ${c.name.padEnd(8)} ${ips.toFixed(1).padStart(8)} images/s${b === 'cpu' ? ` (batch ${c.images / ENC.frames})` : ''}`,
+      );
+    }
+  }
+  const peer = torchPeer(seconds);
+  if ('missing' in peer) {
+    log(`  PyTorch peer skipped: ${peer.missing}`);
+  } else {
+    for (const [model, ips] of Object.entries(peer.rates)) {
+      const wasm = rows.find((r) => r.backend === 'wasm' && r.model === model);
+      rows.push({ backend: 'pytorch-cpu', model, imagesPerSecond: ips });
+      const ratio = wasm
+        ? ` — PyTorch/tfjs-wasm = ${(ips / wasm.imagesPerSecond).toFixed(1)}×`
+        : '';
+      log(
+        `  PyTorch CPU (${cpus().length} threads) ${model.padEnd(8)} ${ips.toFixed(1).padStart(8)} images/s${ratio}`,
+      );
+    }
+  }
+  return rows;
+}

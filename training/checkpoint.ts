@@ -1,0 +1,182 @@
+/**
+ * Checkpoints in the tfjs weights format: `model.json` (a `weightsManifest` tfjs readers
+ * understand, plus the objective and config that rebuild the model) beside `weights.bin`, and the
+ * Adam state in `optimizer.bin` so a resumed run continues where it stopped. Each checkpoint is
+ * written to a temp folder and renamed, so a killed run never leaves half of one.
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { DatadietError } from '../core/errors.ts';
+import type { TrainConfig } from './config.ts';
+import type { ModelShape } from './objective.ts';
+import type { Params } from './params.ts';
+
+type NamedTensor = { name: string; tensor: tf.Tensor };
+
+export const CHECKPOINT_FORMAT = 'datadiet-checkpoint/1.0';
+export const CHECKPOINTS_DIR = 'checkpoints';
+
+export interface CheckpointMeta {
+  format: string;
+  step: number;
+  objective: string;
+  config: TrainConfig;
+  shape: ModelShape;
+  backend: string;
+}
+
+interface WeightGroup {
+  paths: string[];
+  weights: tf.io.WeightsManifestEntry[];
+  sha256: string;
+}
+
+interface ModelJson {
+  format: string;
+  generatedBy: string;
+  modelTopology: CheckpointMeta;
+  weightsManifest: WeightGroup[];
+  optimizer?: WeightGroup;
+}
+
+export const checkpointName = (step: number) => `step-${String(step).padStart(8, '0')}`;
+const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+async function encodeGroup(named: NamedTensor[], file: string) {
+  const { data, specs } = await tf.io.encodeWeights(named);
+  const bytes = new Uint8Array(data);
+  return { bytes, group: { paths: [file], weights: specs, sha256: sha256(bytes) } };
+}
+
+/** Writes `<runDir>/checkpoints/step-N/`; returns its path. */
+export async function saveCheckpoint(opts: {
+  runDir: string;
+  meta: CheckpointMeta;
+  params: Params;
+  optimizer?: tf.Optimizer;
+}): Promise<string> {
+  const root = join(opts.runDir, CHECKPOINTS_DIR);
+  const final = join(root, checkpointName(opts.meta.step));
+  const tmp = `${final}.tmp-${process.pid}`;
+  await rm(tmp, { recursive: true, force: true });
+  await mkdir(tmp, { recursive: true });
+  const w = await encodeGroup(
+    [...opts.params.vars.entries()].map(([name, tensor]) => ({ name, tensor })),
+    'weights.bin',
+  );
+  await writeFile(join(tmp, 'weights.bin'), w.bytes);
+  const json: ModelJson = {
+    format: CHECKPOINT_FORMAT,
+    generatedBy: 'datadiet',
+    modelTopology: opts.meta,
+    weightsManifest: [w.group],
+  };
+  if (opts.optimizer) {
+    const o = await encodeGroup(await opts.optimizer.getWeights(), 'optimizer.bin');
+    await writeFile(join(tmp, 'optimizer.bin'), o.bytes);
+    json.optimizer = o.group;
+  }
+  await writeFile(join(tmp, 'model.json'), `${JSON.stringify(json, null, 1)}\n`);
+  await rm(final, { recursive: true, force: true });
+  await rename(tmp, final);
+  return final;
+}
+
+export interface LoadedCheckpoint {
+  dir: string;
+  meta: CheckpointMeta;
+  weights: tf.NamedTensorMap;
+  optimizer: NamedTensor[] | undefined;
+}
+
+function corrupt(dir: string, what: string, cause?: unknown) {
+  return new DatadietError('CHECKPOINT_CORRUPT', `${dir}: ${what}`, {
+    hint: 'delete this checkpoint folder to resume from the one before it, or start a new --out',
+    cause,
+  });
+}
+
+async function readGroup(dir: string, g: WeightGroup) {
+  const file = g.paths[0];
+  if (g.paths.length !== 1 || file === undefined || !/^[\w.-]+$/.test(file)) {
+    throw corrupt(dir, 'weightsManifest paths must name one file in the folder');
+  }
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(join(dir, file));
+  } catch (e) {
+    throw corrupt(dir, `cannot read ${file}`, e);
+  }
+  if (sha256(bytes) !== g.sha256) throw corrupt(dir, `${file} does not match its checksum`);
+  const buf = bytes.buffer.slice(
+    bytes.byteOffset,
+    bytes.byteOffset + bytes.byteLength,
+  ) as ArrayBuffer;
+  try {
+    return tf.io.decodeWeights(buf, g.weights);
+  } catch (e) {
+    throw corrupt(dir, `${file} does not decode: ${(e as Error).message}`, e);
+  }
+}
+
+/** Reads one checkpoint folder (the one holding model.json). */
+export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
+  let json: ModelJson;
+  try {
+    json = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8')) as ModelJson;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new DatadietError('CHECKPOINT_CORRUPT', `${dir} has no model.json`, {
+        hint: 'pass a checkpoint folder (RUN/checkpoints/step-N) written by `datadiet train`',
+        cause: e,
+      });
+    }
+    throw corrupt(dir, 'model.json is not valid JSON', e);
+  }
+  if (json.format !== CHECKPOINT_FORMAT || !Array.isArray(json.weightsManifest)) {
+    throw corrupt(dir, `model.json is not a ${CHECKPOINT_FORMAT} checkpoint`);
+  }
+  const weights: tf.NamedTensorMap = {};
+  for (const g of json.weightsManifest) Object.assign(weights, await readGroup(dir, g));
+  let optimizer: NamedTensor[] | undefined;
+  if (json.optimizer) {
+    const map = await readGroup(dir, json.optimizer);
+    // Adam's setWeights matches by position: keep the saved order.
+    optimizer = json.optimizer.weights.map((s) => ({
+      name: s.name,
+      tensor: map[s.name] as tf.Tensor,
+    }));
+  }
+  return { dir, meta: json.modelTopology, weights, optimizer };
+}
+
+/** The newest checkpoint folder of a run, or null when it has none. */
+export async function latestCheckpoint(runDir: string): Promise<string | null> {
+  let names: string[];
+  try {
+    names = await readdir(join(runDir, CHECKPOINTS_DIR));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+  const steps = names.filter((n) => /^step-\d{8}$/.test(n)).sort();
+  const last = steps[steps.length - 1];
+  return last === undefined ? null : join(runDir, CHECKPOINTS_DIR, last);
+}
+
+/** Copies checkpoint weights into a model's variables; MODEL_DATA_MISMATCH on any shape change. */
+export function assignWeights(params: Params, weights: tf.NamedTensorMap, source: string): void {
+  for (const [name, v] of params.vars) {
+    const w = weights[name];
+    if (w === undefined || w.shape.join() !== v.shape.join()) {
+      throw new DatadietError(
+        'MODEL_DATA_MISMATCH',
+        `${source}: weight '${name}' is ${w ? `[${w.shape.join(',')}]` : 'missing'}, the model needs [${v.shape.join(',')}]`,
+        { hint: 'the checkpoint was trained with a different model configuration' },
+      );
+    }
+    v.assign(w);
+  }
+}

@@ -1,0 +1,41 @@
+/** The training run's configuration: one zod schema, the single source of its type and defaults. */
+import { z } from 'zod';
+import { EncoderConfigSchema } from './encoder.ts';
+
+export const SfaConfigSchema = z.strictObject({
+  /** Left and right views of one instant also count as adjacent. */
+  binocular: z.boolean().default(false),
+  /** Weight of ‖Cov(y) − I‖² (raw outputs: no epsilon to hide a collapse behind). */
+  decorrelation: z.number().min(0).default(10),
+});
+
+export const PrednetConfigSchema = z.strictObject({
+  /** Channels of A (and R) per layer; the first is the image's 3. */
+  channels: z.array(z.number().int().min(1)).min(1).default([3, 16]),
+  /** 'L0': only layer 0's error; 'L_all': [1, 0.1, 0.1, …] (Lotter et al.). */
+  layerLoss: z.enum(['L0', 'L_all']).default('L0'),
+  kernel: z.number().int().min(1).max(7).default(3),
+});
+
+export const TrainConfigSchema = z.strictObject({
+  objective: z.string().min(1),
+  steps: z.number().int().min(0),
+  batch: z.number().int().min(1).default(8),
+  lr: z.number().positive().default(1e-3),
+  seed: z.number().int().min(0).default(0),
+  /** Frames per clip; default per objective (sfa 4, prednet 8, supervised 1). */
+  clip: z.number().int().min(1).optional(),
+  /** Resize frames to size×size; default: the dataset's size. */
+  size: z.number().int().min(4).optional(),
+  encoder: EncoderConfigSchema.prefault({}),
+  sfa: SfaConfigSchema.prefault({}),
+  prednet: PrednetConfigSchema.prefault({}),
+  /** Clips held for shuffling; batches need clips of many sequences for SFA's covariance. */
+  shuffleBuffer: z.number().int().min(1).default(1024),
+  /** Hold out every k-th sequence from training (0: train on all). */
+  heldOutEvery: z.number().int().min(0).default(0),
+  logEvery: z.number().int().min(1).default(10),
+  checkpointEvery: z.number().int().min(1).default(100),
+});
+export type TrainConfigInput = z.input<typeof TrainConfigSchema>;
+export type TrainConfig = z.infer<typeof TrainConfigSchema>;

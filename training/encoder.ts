@@ -1,0 +1,60 @@
+/**
+ * The conv encoder shared by every objective: `depth` strided 3×3 convs with ReLU (channels
+ * width·2^i, capped at maxWidth), global average pooling, and a linear layer to `embedding` dims.
+ * The benchmark size is 64×64×3 input, depth 3, width 32.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
+import type { Params } from './params.ts';
+
+export const EncoderConfigSchema = z.strictObject({
+  width: z.number().int().min(1).max(1024).default(16),
+  depth: z.number().int().min(1).max(8).default(3),
+  maxWidth: z.number().int().min(1).max(4096).default(256),
+  kernel: z.number().int().min(1).max(9).default(3),
+  stride: z.number().int().min(1).max(4).default(2),
+  embedding: z.number().int().min(1).max(4096).default(32),
+});
+export type EncoderConfig = z.infer<typeof EncoderConfigSchema>;
+
+export interface Encoder {
+  config: EncoderConfig;
+  /** Channels of the pooled conv features (before the linear embedding). */
+  pooledDim: number;
+  /** x [N, H, W, 3] in [0, 1] → { pooled [N, C], embedding [N, E] } */
+  apply(x: tf.Tensor4D): { pooled: tf.Tensor2D; embedding: tf.Tensor2D };
+}
+
+export function channelsOf(c: EncoderConfig): number[] {
+  return Array.from({ length: c.depth }, (_, i) => Math.min(c.maxWidth, c.width * 2 ** i));
+}
+
+export function createEncoder(params: Params, config: EncoderConfig, prefix = 'encoder'): Encoder {
+  const chans = channelsOf(config);
+  const convs = chans.map((co, i) =>
+    params.conv(`${prefix}/conv${i}`, config.kernel, i === 0 ? 3 : (chans[i - 1] as number), co),
+  );
+  const pooledDim = chans[chans.length - 1] as number;
+  const head = params.dense(`${prefix}/embedding`, pooledDim, config.embedding);
+  return {
+    config,
+    pooledDim,
+    apply(x) {
+      let h: tf.Tensor4D = tf.sub(x, 0.5);
+      for (const c of convs) {
+        // Fused conv + bias + ReLU: one kernel call forward (wasm and webgpu have FusedConv2D).
+        h = tf.fused.conv2d({
+          x: h,
+          filter: c.w as tf.Tensor4D,
+          strides: config.stride,
+          pad: 'same',
+          bias: c.b,
+          activation: 'relu',
+        });
+      }
+      const pooled = tf.mean(h, [1, 2]) as tf.Tensor2D;
+      const embedding = tf.add(tf.matMul(pooled, head.w as tf.Tensor2D), head.b) as tf.Tensor2D;
+      return { pooled, embedding };
+    },
+  };
+}

@@ -1,0 +1,319 @@
+/**
+ * Streams a dataset's shards (through output/ readers) into batches of clips: T consecutive frames
+ * of one eye, optionally the other eye of the same instants, optionally a category label. A seeded
+ * shuffle buffer of bounded size mixes clips across sequences and shards; only the buffer and the
+ * current sample are in memory, so datasets far larger than RAM stream through. Pixels stay uint8
+ * until a batch is made into a tensor.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
+import { DatadietError } from '../core/errors.ts';
+import { Rng } from '../core/rng.ts';
+import {
+  readDataset,
+  readManifest,
+  sampleArray,
+  sampleJson,
+  typedView,
+  type Sample,
+} from '../output/index.ts';
+
+export const LoaderOptionsSchema = z.strictObject({
+  dir: z.string().min(1),
+  batchSize: z.number().int().min(1),
+  /** Frames per clip (T). */
+  clipLength: z.number().int().min(1).default(2),
+  /** Frames between the starts of successive clips of one sequence (default: every start). */
+  clipStride: z.number().int().min(1).default(1),
+  /** 'both' adds the right eye of the same instants (binocular objectives). */
+  eyes: z.enum(['left', 'both']).default('left'),
+  /** Resize every frame to [height, width] (bilinear); default: the dataset's size. */
+  size: z.tuple([z.number().int().min(4), z.number().int().min(4)]).optional(),
+  /** Clips held at once for shuffling; 1 = stream order. */
+  shuffleBuffer: z.number().int().min(1).default(256),
+  seed: z.number().int().min(0).default(0),
+  labels: z.boolean().default(false),
+  /** Hold out every k-th sequence (0 = none); `split` picks which side this loader reads. */
+  heldOutEvery: z.number().int().min(0).default(0),
+  split: z.enum(['train', 'heldout', 'all']).default('all'),
+  /** Loop over the dataset forever (training) or stop after one pass (evaluation). */
+  repeat: z.boolean().default(true),
+  /** Batches read ahead from disk while the consumer computes. */
+  prefetch: z.number().int().min(0).default(2),
+});
+export type LoaderOptions = z.input<typeof LoaderOptionsSchema>;
+
+export interface DataInfo {
+  width: number;
+  height: number;
+  frames: number;
+  sequences: number;
+  numClasses: number;
+  layers: string[];
+}
+
+/** A batch as tensors: pixels float32 in [0, 1]. The caller disposes it (`disposeBatch`). */
+export interface Batch {
+  /** [B, T, H, W, 3] */
+  left: tf.Tensor5D;
+  right?: tf.Tensor5D;
+  /** [B] int32 category_index */
+  labels?: tf.Tensor1D;
+  keys: string[];
+}
+
+interface Clip {
+  key: string;
+  left: Uint8Array;
+  right?: Uint8Array;
+  label: number;
+}
+
+interface RawBatch {
+  clips: Clip[];
+}
+
+export function disposeBatch(b: Batch): void {
+  b.left.dispose();
+  b.right?.dispose();
+  b.labels?.dispose();
+}
+
+/** Shape facts from the manifest; DATASET_NOT_FOUND / DATASET_CORRUPT when it is not a dataset. */
+export async function readDataInfo(dir: string): Promise<DataInfo> {
+  const m = await readManifest(dir);
+  const num = (k: string) => {
+    const v = m[k];
+    if (typeof v !== 'number' || !Number.isFinite(v)) {
+      throw new DatadietError('DATASET_CORRUPT', `${dir}/manifest.json: '${k}' is not a number`, {
+        hint: 'the manifest is damaged; rerun `datadiet generate` with the same arguments',
+      });
+    }
+    return v;
+  };
+  const layers = Array.isArray(m.layers)
+    ? (m.layers as { name?: unknown }[]).map((l) => String(l.name))
+    : [];
+  const categories = Array.isArray(m.categories) ? m.categories.length : 0;
+  return {
+    width: num('width'),
+    height: num('height'),
+    frames: num('frames'),
+    sequences: typeof m.sequences === 'number' ? m.sequences : 0,
+    numClasses: categories,
+    layers,
+  };
+}
+
+interface SampleJsonObjects {
+  objects?: { id: number; category_index: number }[];
+}
+
+/**
+ * The sequence's label: the category of the object covering the most pixels in the left `seg`
+ * layer over all frames; the first object when there is no seg layer or no object is visible.
+ * -1 when the sequence has no objects.
+ */
+export function sequenceLabel(sample: Sample): number {
+  const objects = sampleJson<SampleJsonObjects>(sample).objects ?? [];
+  const first = objects[0];
+  if (first === undefined) return -1;
+  if (objects.length === 1 || !sample.members.has('left.seg.npy')) return first.category_index;
+  const seg = typedView(sampleArray(sample, 'left.seg.npy'));
+  const counts = new Map<number, number>();
+  for (let i = 0; i < seg.length; i++) {
+    const id = seg[i] as number;
+    if (id !== 0) counts.set(id, (counts.get(id) ?? 0) + 1);
+  }
+  let best = first;
+  let bestCount = 0;
+  for (const o of objects) {
+    const c = counts.get(o.id) ?? 0;
+    if (c > bestCount) [best, bestCount] = [o, c];
+  }
+  return best.category_index;
+}
+
+function checkRgb(sample: Sample, eye: string, info: DataInfo): Uint8Array {
+  const arr = sampleArray(sample, `${eye}.rgb.npy`);
+  const want = [info.frames, info.height, info.width, 3];
+  if (arr.dtype !== 'uint8' || arr.shape.join() !== want.join()) {
+    throw new DatadietError(
+      'DATASET_CORRUPT',
+      `${sample.shard}: sample '${sample.key}' ${eye}.rgb.npy is ${arr.dtype} [${arr.shape.join(',')}], the manifest says uint8 [${want.join(',')}]`,
+      { hint: 'regenerate the dataset' },
+    );
+  }
+  return typedView(arr) as Uint8Array;
+}
+
+/** Clips of one sample, in frame order. */
+function clipsOf(sample: Sample, o: z.infer<typeof LoaderOptionsSchema>, info: DataInfo): Clip[] {
+  const frame = info.height * info.width * 3;
+  const left = checkRgb(sample, 'left', info);
+  const right = o.eyes === 'both' ? checkRgb(sample, 'right', info) : undefined;
+  const label = o.labels ? sequenceLabel(sample) : 0;
+  if (o.labels && label < 0) return []; // nothing to learn a category from
+  const out: Clip[] = [];
+  for (let s = 0; s + o.clipLength <= info.frames; s += o.clipStride) {
+    const range = [s * frame, (s + o.clipLength) * frame] as const;
+    // Copies, so the sample's buffers can be freed while the clip waits in the buffer.
+    const clip: Clip = { key: `${sample.key}@${s}`, left: left.slice(...range), label };
+    if (right) clip.right = right.slice(...range);
+    out.push(clip);
+  }
+  return out;
+}
+
+async function* rawBatches(
+  o: z.infer<typeof LoaderOptionsSchema>,
+  info: DataInfo,
+): AsyncGenerator<RawBatch> {
+  const rng = new Rng(o.seed, 'loader/shuffle');
+  const buffer: Clip[] = [];
+  let batch: Clip[] = [];
+  const take = (): Clip => {
+    const i = rng.int(0, buffer.length - 1);
+    const c = buffer[i] as Clip;
+    buffer[i] = buffer[buffer.length - 1] as Clip;
+    buffer.pop();
+    return c;
+  };
+  let pass = 0;
+  for (;;) {
+    let seen = 0;
+    let ordinal = 0;
+    for await (const sample of readDataset(o.dir)) {
+      const heldOut = o.heldOutEvery > 0 && ordinal % o.heldOutEvery === o.heldOutEvery - 1;
+      ordinal++;
+      if ((o.split === 'train' && heldOut) || (o.split === 'heldout' && !heldOut)) continue;
+      for (const c of clipsOf(sample, o, info)) {
+        seen++;
+        buffer.push(c);
+        if (buffer.length < o.shuffleBuffer) continue;
+        batch.push(take());
+        if (batch.length === o.batchSize) {
+          yield { clips: batch };
+          batch = [];
+        }
+      }
+    }
+    if (seen === 0) {
+      throw new DatadietError(
+        'DATASET_NOT_FOUND',
+        `${o.dir}: no clips of ${o.clipLength} frames in the ${o.split} split${o.labels ? ' with a labelled object' : ''}`,
+        { hint: 'use a dataset with more sequences or frames, or a shorter clip' },
+      );
+    }
+    pass++;
+    if (!o.repeat) break;
+  }
+  while (buffer.length > 0) {
+    batch.push(take());
+    if (batch.length === o.batchSize) {
+      yield { clips: batch };
+      batch = [];
+    }
+  }
+  if (batch.length > 0) yield { clips: batch }; // one pass: the remainder too
+  void pass;
+}
+
+/** Reads up to `n` items ahead of the consumer, so disk and decoding overlap with compute. */
+async function* prefetch<T>(it: AsyncGenerator<T>, n: number): AsyncGenerator<T> {
+  if (n <= 0) {
+    yield* it;
+    return;
+  }
+  const queue: Promise<IteratorResult<T>>[] = [];
+  try {
+    for (;;) {
+      while (queue.length < n + 1) queue.push(it.next());
+      const r = await (queue.shift() as Promise<IteratorResult<T>>);
+      if (r.done) return;
+      yield r.value;
+    }
+  } finally {
+    await it.return(undefined);
+  }
+}
+
+function toTensor(
+  clips: Clip[],
+  pick: (c: Clip) => Uint8Array,
+  o: z.infer<typeof LoaderOptionsSchema>,
+  info: DataInfo,
+): tf.Tensor5D {
+  const per = o.clipLength * info.height * info.width * 3;
+  const data = new Float32Array(clips.length * per);
+  clips.forEach((c, i) => {
+    const src = pick(c);
+    for (let j = 0; j < per; j++) data[i * per + j] = (src[j] as number) / 255;
+  });
+  const [h, w] = o.size ?? [info.height, info.width];
+  return tf.tidy(() => {
+    const t = tf.tensor5d(data, [clips.length, o.clipLength, info.height, info.width, 3]);
+    if (h === info.height && w === info.width) return t;
+    const flat = t.reshape([
+      clips.length * o.clipLength,
+      info.height,
+      info.width,
+      3,
+    ]) as tf.Tensor4D;
+    return tf.image
+      .resizeBilinear(flat, [h, w], true)
+      .reshape([clips.length, o.clipLength, h, w, 3]) as tf.Tensor5D;
+  });
+}
+
+export interface Loader {
+  info: DataInfo;
+  options: z.infer<typeof LoaderOptionsSchema>;
+  batches(): AsyncGenerator<Batch>;
+}
+
+/** Opens a dataset for training; checks the manifest and clip length before any batch is read. */
+export async function createLoader(options: LoaderOptions): Promise<Loader> {
+  const o = LoaderOptionsSchema.parse(options);
+  const info = await readDataInfo(o.dir);
+  if (!info.layers.includes('rgb')) {
+    throw new DatadietError(
+      'MODEL_DATA_MISMATCH',
+      `${o.dir} has no rgb layer (has: ${info.layers.join(', ')})`,
+      {
+        hint: 'generate the dataset with --layers including rgb',
+      },
+    );
+  }
+  if (info.frames < o.clipLength) {
+    throw new DatadietError(
+      'MODEL_DATA_MISMATCH',
+      `clips of ${o.clipLength} frames need sequences that long; ${o.dir} has ${info.frames} frames per sequence`,
+      { hint: 'use a shorter --clip, or generate with more --frames' },
+    );
+  }
+  if (o.labels && info.numClasses === 0) {
+    throw new DatadietError('MODEL_DATA_MISMATCH', `${o.dir}/manifest.json lists no categories`, {
+      hint: 'supervised training needs a dataset with object categories',
+    });
+  }
+  return {
+    info,
+    options: o,
+    async *batches() {
+      for await (const raw of prefetch(rawBatches(o, info), o.prefetch)) {
+        const b: Batch = {
+          left: toTensor(raw.clips, (c) => c.left, o, info),
+          keys: raw.clips.map((c) => c.key),
+        };
+        if (o.eyes === 'both') b.right = toTensor(raw.clips, (c) => c.right as Uint8Array, o, info);
+        if (o.labels)
+          b.labels = tf.tensor1d(
+            raw.clips.map((c) => c.label),
+            'int32',
+          );
+        yield b;
+      }
+    },
+  };
+}

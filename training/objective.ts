@@ -1,0 +1,44 @@
+/** What every training objective provides; the registry lives in objectives/index.ts. */
+import type * as tf from '@tensorflow/tfjs';
+import type { Rng } from '../core/rng.ts';
+import type { TrainConfig } from './config.ts';
+import type { Batch } from './loader.ts';
+import type { Params } from './params.ts';
+
+export interface ModelShape {
+  height: number;
+  width: number;
+  numClasses: number;
+}
+
+export interface ObjectiveModel {
+  params: Params;
+  /** The scalar to minimise on one batch (called inside optimizer.minimize). */
+  loss(batch: Batch): tf.Scalar;
+  /** The encoder's features of frames [N, H, W, 3] in [0, 1] (encoder-based objectives). */
+  encode?(x: tf.Tensor4D): { pooled: tf.Tensor2D; embedding: tf.Tensor2D };
+  /** Next-frame predictions (PredNet): for clips [B, T, H, W, 3], T tensors [B, H, W, 3]; entry t predicts frame t from frames < t. */
+  predictFrames?(frames: tf.Tensor5D): tf.Tensor4D[];
+  /** Closed-form objectives fit here, once, instead of taking gradient steps. */
+  fit?(ctx: {
+    data: string;
+    heldOutEvery: number;
+    size: [number, number] | undefined;
+  }): Promise<Record<string, number | number[]>>;
+  /** Extra figures for the metrics log (no gradients), e.g. SFA's Δ-value per output. */
+  metrics?(batch: Batch): Record<string, number | number[]>;
+}
+
+export interface LoaderNeeds {
+  clipLength: number;
+  eyes: 'left' | 'both';
+  labels: boolean;
+}
+
+export interface Objective {
+  name: string;
+  description: string;
+  needs(config: TrainConfig): LoaderNeeds;
+  /** Throws MODEL_DATA_MISMATCH when the data cannot feed this model. */
+  create(ctx: { config: TrainConfig; shape: ModelShape; rng: Rng }): ObjectiveModel;
+}

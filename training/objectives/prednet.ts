@@ -1,0 +1,207 @@
+/**
+ * PredNet (Lotter, Kreiman & Cox 2016), following the reference prednet.py: per layer l a target
+ * A_l, a prediction Â_l = ReLU(conv(R_l)) (clipped at 1 on layer 0: pixels), an error
+ * E_l = [ReLU(Â_l − A_l), ReLU(A_l − Â_l)], and a ConvLSTM R_l on [R_l(t−1), E_l(t−1),
+ * upsample(R_{l+1}(t))]. Each time step first updates R top-down, then runs Â/E bottom-up, with
+ * A_{l+1} = maxpool(ReLU(conv(E_l))). Loss: mean |E_l| weighted by layer (L0 = [1,0,…] or
+ * L_all = [1,0.1,…]) and by time (0 at t = 0, 1/(T−1) after). Keras defaults: Glorot-uniform
+ * kernels, zero biases (negative biases leave the ReLU dead: PROBES' trap 2), hard-sigmoid gates.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { DatadietError } from '../../core/errors.ts';
+import type { PrednetConfigSchema } from '../config.ts';
+import type { Objective } from '../objective.ts';
+import { Params } from '../params.ts';
+import type { z } from 'zod';
+
+type PrednetConfig = z.infer<typeof PrednetConfigSchema>;
+
+interface Conv {
+  w: tf.Variable;
+  b: tf.Variable;
+}
+
+export interface PrednetModel {
+  params: Params;
+  /** Per-layer error means [T][L] of [B] each, and the layer-0 predictions [T] of [B,H,W,3]. */
+  run(frames: tf.Tensor5D): { errors: tf.Tensor1D[][]; predictions: tf.Tensor4D[] };
+  loss(frames: tf.Tensor5D): tf.Scalar;
+}
+
+const hardSigmoid = (x: tf.Tensor) => tf.clipByValue(tf.add(tf.mul(x, 0.2), 0.5), 0, 1);
+
+const conv = (x: tf.Tensor4D, c: Conv, activation: 'relu' | 'linear') =>
+  tf.fused.conv2d({
+    x,
+    filter: c.w as tf.Tensor4D,
+    strides: 1,
+    pad: 'same',
+    bias: c.b,
+    activation,
+  });
+
+export function layerWeights(c: PrednetConfig): number[] {
+  return c.channels.map((_, l) => (l === 0 ? 1 : c.layerLoss === 'L_all' ? 0.1 : 0));
+}
+
+export function createPrednet(params: Params, c: PrednetConfig): PrednetModel {
+  const L = c.channels.length;
+  const a = c.channels;
+  const r = c.channels; // R stack sizes = A stack sizes, as in the reference configs
+  const k = c.kernel;
+  const rConv: Conv[] = [];
+  const ahatConv: Conv[] = [];
+  const aConv: Conv[] = [];
+  for (let l = 0; l < L; l++) {
+    const rl = r[l] as number;
+    const cin = rl + 2 * (a[l] as number) + (l < L - 1 ? (r[l + 1] as number) : 0);
+    // The four gates (i, f, o, c) in one conv; Glorot limits as for four separate convs.
+    rConv.push({
+      w: params.add(`prednet/r${l}/kernel`, [k, k, cin, 4 * rl], {
+        kind: 'glorot',
+        fanIn: k * k * cin,
+        fanOut: k * k * rl,
+      }),
+      b: params.add(`prednet/r${l}/bias`, [4 * rl], { kind: 'zeros' }),
+    });
+    ahatConv.push(params.conv(`prednet/ahat${l}`, k, rl, a[l] as number));
+    if (l < L - 1)
+      aConv.push(params.conv(`prednet/a${l + 1}`, k, 2 * (a[l] as number), a[l + 1] as number));
+  }
+  const weights = layerWeights(c);
+
+  const run = (frames: tf.Tensor5D) => {
+    const [B, T, H, W] = frames.shape;
+    const size = (l: number) => [H / 2 ** l, W / 2 ** l] as const;
+    let R: tf.Tensor4D[] = [];
+    let C: tf.Tensor4D[] = [];
+    let E: tf.Tensor4D[] = [];
+    for (let l = 0; l < L; l++) {
+      const [h, w] = size(l);
+      R.push(tf.zeros([B, h, w, r[l] as number]));
+      C.push(tf.zeros([B, h, w, r[l] as number]));
+      E.push(tf.zeros([B, h, w, 2 * (a[l] as number)]));
+    }
+    const inputs = tf.unstack(frames, 1) as tf.Tensor4D[];
+    const errors: tf.Tensor1D[][] = [];
+    const predictions: tf.Tensor4D[] = [];
+    for (let t = 0; t < T; t++) {
+      const newR: tf.Tensor4D[] = new Array<tf.Tensor4D>(L);
+      const newC: tf.Tensor4D[] = new Array<tf.Tensor4D>(L);
+      for (let l = L - 1; l >= 0; l--) {
+        const parts = [R[l] as tf.Tensor4D, E[l] as tf.Tensor4D];
+        if (l < L - 1) {
+          const above = newR[l + 1] as tf.Tensor4D;
+          parts.push(tf.image.resizeNearestNeighbor(above, size(l) as [number, number]));
+        }
+        const z = conv(tf.concat(parts, 3), rConv[l] as Conv, 'linear');
+        const [i, f, o, g] = tf.split(z, 4, 3) as [
+          tf.Tensor4D,
+          tf.Tensor4D,
+          tf.Tensor4D,
+          tf.Tensor4D,
+        ];
+        const cNew = tf.add(
+          tf.mul(hardSigmoid(f), C[l] as tf.Tensor4D),
+          tf.mul(hardSigmoid(i), tf.tanh(g)),
+        );
+        newC[l] = cNew as tf.Tensor4D;
+        newR[l] = tf.mul(hardSigmoid(o), tf.tanh(cNew)) as tf.Tensor4D;
+      }
+      const newE: tf.Tensor4D[] = [];
+      const errT: tf.Tensor1D[] = [];
+      let target = inputs[t] as tf.Tensor4D;
+      for (let l = 0; l < L; l++) {
+        let ahat = conv(newR[l] as tf.Tensor4D, ahatConv[l] as Conv, 'relu');
+        if (l === 0) {
+          ahat = tf.minimum(ahat, 1);
+          predictions.push(ahat);
+        }
+        const e = tf.concat(
+          [tf.relu(tf.sub(ahat, target)), tf.relu(tf.sub(target, ahat))],
+          3,
+        ) as tf.Tensor4D;
+        newE.push(e);
+        errT.push(tf.mean(e, [1, 2, 3]) as tf.Tensor1D);
+        if (l < L - 1) {
+          target = tf.maxPool(conv(e, aConv[l] as Conv, 'relu'), 2, 2, 'valid');
+        }
+      }
+      errors.push(errT);
+      R = newR;
+      C = newC;
+      E = newE;
+    }
+    return { errors, predictions };
+  };
+
+  return {
+    params,
+    run,
+    loss(frames) {
+      const { errors } = run(frames);
+      const T = errors.length;
+      const terms: tf.Tensor[] = [];
+      for (let t = 1; t < T; t++) {
+        for (let l = 0; l < L; l++) {
+          const w = (weights[l] as number) / (T - 1);
+          if (w > 0) terms.push(tf.mul(errors[t]?.[l] as tf.Tensor1D, w));
+        }
+      }
+      if (terms.length === 0) return tf.scalar(0);
+      return tf.mean(tf.addN(terms)) as tf.Scalar;
+    },
+  };
+}
+
+/** Next-frame MSE of the model's predictions and of copying the last frame, over t ≥ 1. */
+export function nextFrameMse(
+  predict: (frames: tf.Tensor5D) => tf.Tensor4D[],
+  frames: tf.Tensor5D,
+): { model: number; copyLast: number } {
+  return tf.tidy(() => {
+    const predictions = predict(frames);
+    const T = predictions.length;
+    const inputs = tf.unstack(frames, 1);
+    let m = 0;
+    let c = 0;
+    for (let t = 1; t < T; t++) {
+      m += tf
+        .mean(tf.squaredDifference(predictions[t] as tf.Tensor, inputs[t] as tf.Tensor))
+        .dataSync()[0]!;
+      c += tf
+        .mean(tf.squaredDifference(inputs[t - 1] as tf.Tensor, inputs[t] as tf.Tensor))
+        .dataSync()[0]!;
+    }
+    return { model: m / (T - 1), copyLast: c / (T - 1) };
+  });
+}
+
+export const prednetObjective: Objective = {
+  name: 'prednet',
+  description: 'PredNet next-frame prediction (Lotter et al. 2016), L1 error units',
+  needs: (c) => ({ clipLength: c.clip ?? 8, eyes: 'left', labels: false }),
+  create({ config, shape, rng }) {
+    const div = 2 ** (config.prednet.channels.length - 1);
+    if (shape.height % div !== 0 || shape.width % div !== 0) {
+      throw new DatadietError(
+        'MODEL_DATA_MISMATCH',
+        `PredNet with ${config.prednet.channels.length} layers needs frame sides divisible by ${div}; frames are ${shape.height}×${shape.width}`,
+        { hint: `pass --size with a multiple of ${div}, or use fewer PredNet layers` },
+      );
+    }
+    const net = createPrednet(new Params(rng.fork('init')), config.prednet);
+    return {
+      params: net.params,
+      loss: (batch) => net.loss(batch.left),
+      predictFrames: (frames) => net.run(frames).predictions,
+      metrics(batch) {
+        const r = nextFrameMse((f) => net.run(f).predictions, batch.left);
+        return {
+          next_frame_mse: +r.model.toFixed(6),
+          copy_last_mse: +r.copyLast.toFixed(6),
+        };
+      },
+    };
+  },
+};

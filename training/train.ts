@@ -1,0 +1,288 @@
+/**
+ * One training run: backend, loader, objective, Adam, checkpoints, metrics. A run folder holds
+ * `config.json`, `checkpoints/step-N/` (tfjs format), `metrics.jsonl` and `loss.svg`; rerunning
+ * the same command resumes from the newest checkpoint and continues the step count.
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { DatadietError } from '../core/errors.ts';
+import { Rng } from '../core/rng.ts';
+import { selectBackend, type BackendChoice } from './backend.ts';
+import {
+  assignWeights,
+  latestCheckpoint,
+  loadCheckpoint,
+  saveCheckpoint,
+  type CheckpointMeta,
+} from './checkpoint.ts';
+import { TrainConfigSchema, type TrainConfig, type TrainConfigInput } from './config.ts';
+import { lossCurveSvg } from './curve.ts';
+import { createLoader, disposeBatch, readDataInfo } from './loader.ts';
+import type { ModelShape, ObjectiveModel } from './objective.ts';
+import { findObjective } from './objectives/index.ts';
+
+export interface StepInfo {
+  step: number;
+  /** The step this invocation started from (a resumed run's checkpoint). */
+  startStep: number;
+  totalSteps: number;
+  loss: number;
+  imagesPerSecond: number;
+}
+
+export interface TrainOptions {
+  /** Dataset folder (written by `datadiet generate`). */
+  data: string;
+  /** Run folder. */
+  out: string;
+  config: TrainConfigInput;
+  backend?: string;
+  log?: (line: string) => void;
+  onStep?: (info: StepInfo) => void;
+}
+
+export interface TrainResult {
+  backend: BackendChoice;
+  config: TrainConfig;
+  /** Step the run started from (0, or the resumed checkpoint's step). */
+  startStep: number;
+  step: number;
+  losses: { step: number; loss: number }[];
+  checkpoint: string | null;
+  model: ObjectiveModel;
+  shape: ModelShape;
+}
+
+export const METRICS_FILE = 'metrics.jsonl';
+export const CURVE_FILE = 'loss.svg';
+
+// Fields that shape the model or its data: a resumed run must agree on them.
+const modelKey = (c: TrainConfig) =>
+  JSON.stringify([c.objective, c.encoder, c.sfa, c.prednet, c.clip, c.size]);
+
+async function readMetrics(runDir: string, upTo: number): Promise<string[]> {
+  try {
+    const text = await readFile(join(runDir, METRICS_FILE), 'utf8');
+    return text
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .filter((l) => {
+        try {
+          return (JSON.parse(l) as { step: number }).step <= upTo;
+        } catch {
+          return false;
+        }
+      });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
+}
+
+/** Builds a fresh model for a config and data shape (also used to rebuild from a checkpoint). */
+export function buildModel(config: TrainConfig, shape: ModelShape): ObjectiveModel {
+  return findObjective(config.objective).create({
+    config,
+    shape,
+    // Not per objective: sfa and sfa-linear start from the same encoder for one seed.
+    rng: new Rng(config.seed, 'train'),
+  });
+}
+
+/** Rebuilds a model from a checkpoint folder with its weights (evaluation, tests). */
+export async function loadModel(dir: string) {
+  const ck = await loadCheckpoint(dir);
+  const model = buildModel(ck.meta.config, ck.meta.shape);
+  assignWeights(model.params, ck.weights, dir);
+  tf.dispose(Object.values(ck.weights));
+  if (ck.optimizer) tf.dispose(ck.optimizer.map((o) => o.tensor));
+  return { model, meta: ck.meta };
+}
+
+export async function train(opts: TrainOptions): Promise<TrainResult> {
+  const log = opts.log ?? (() => {});
+  const parsed = TrainConfigSchema.safeParse(opts.config);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new DatadietError(
+      'CLI_USAGE',
+      `train config: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`,
+      { hint: 'see `datadiet train --help`' },
+    );
+  }
+  const config = parsed.data;
+  const objective = findObjective(config.objective);
+  const backend = await selectBackend(opts.backend ?? 'auto');
+  log(
+    `backend: ${backend.name} (${backend.reason})${backend.addedKernels.length ? `; registered ${backend.addedKernels.join(', ')}` : ''}`,
+  );
+
+  const info = await readDataInfo(opts.data);
+  const needs = objective.needs(config);
+  const shape: ModelShape = {
+    height: config.size ?? info.height,
+    width: config.size ?? info.width,
+    numClasses: info.numClasses,
+  };
+
+  // Resume: the newest checkpoint must come from the same model on data of the same shape.
+  await mkdir(opts.out, { recursive: true });
+  const latest = await latestCheckpoint(opts.out);
+  const resumed = latest === null ? null : await loadCheckpoint(latest);
+  if (resumed) {
+    if (modelKey(resumed.meta.config) !== modelKey(config)) {
+      throw new DatadietError(
+        'RUN_MISMATCH',
+        `${opts.out} holds a ${resumed.meta.config.objective} run with a different model configuration`,
+        { hint: 'use a new --out, or the same objective and model flags as that run' },
+      );
+    }
+    if (JSON.stringify(resumed.meta.shape) !== JSON.stringify(shape)) {
+      throw new DatadietError(
+        'MODEL_DATA_MISMATCH',
+        `checkpoint ${latest} expects ${resumed.meta.shape.height}×${resumed.meta.shape.width} frames and ${resumed.meta.shape.numClasses} categories; ${opts.data} gives ${shape.height}×${shape.width} and ${shape.numClasses}`,
+        { hint: 'pass --size to match, or train into a new --out' },
+      );
+    }
+  }
+  const startStep = resumed?.meta.step ?? 0;
+  const model = buildModel(config, shape);
+  log(
+    `objective: ${config.objective}; ${model.params.count()} parameters; data ${info.height}×${info.width}×${info.frames} frames → clips of ${needs.clipLength} at ${shape.height}×${shape.width}`,
+  );
+  const optimizer = tf.train.adam(config.lr);
+  if (resumed) {
+    assignWeights(model.params, resumed.weights, latest as string);
+    if (resumed.optimizer) await optimizer.setWeights(resumed.optimizer);
+    tf.dispose(Object.values(resumed.weights));
+    log(`resuming from ${latest} (step ${startStep})`);
+  }
+  await writeFile(
+    join(opts.out, 'config.json'),
+    `${JSON.stringify({ data: opts.data, config }, null, 2)}\n`,
+  );
+
+  const metricLines = await readMetrics(opts.out, startStep);
+  const losses = metricLines.map((l) => JSON.parse(l) as { step: number; loss: number });
+  const loader = await createLoader({
+    dir: opts.data,
+    batchSize: config.batch,
+    clipLength: needs.clipLength,
+    eyes: needs.eyes,
+    labels: needs.labels,
+    size: config.size === undefined ? undefined : [config.size, config.size],
+    shuffleBuffer: config.shuffleBuffer,
+    heldOutEvery: config.heldOutEvery,
+    split: config.heldOutEvery > 0 ? 'train' : 'all',
+    // A resumed run draws a fresh data order rather than replaying the first batches.
+    seed: new Rng(config.seed, `loader/${startStep}`).streamSeed,
+  });
+
+  const meta = (step: number): CheckpointMeta => ({
+    format: 'datadiet-checkpoint/1.0',
+    step,
+    objective: config.objective,
+    config,
+    shape,
+    backend: backend.name,
+  });
+  const writeOutputs = async () => {
+    await writeFile(join(opts.out, METRICS_FILE), metricLines.map((l) => `${l}\n`).join(''));
+    await writeFile(
+      join(opts.out, CURVE_FILE),
+      lossCurveSvg(losses, `${config.objective} — ${opts.out}`),
+    );
+  };
+
+  let step = startStep;
+  let checkpoint: string | null = latest;
+  const vars = model.params.list();
+  const imagesPerBatch = (b: number) => b * needs.clipLength * (needs.eyes === 'both' ? 2 : 1);
+  const started = performance.now();
+  let images = 0;
+  const batches = loader.batches();
+  try {
+    if (model.fit && step === 0 && config.steps > 0) {
+      // Closed form: one fit is the whole run, recorded as step 1.
+      const t0 = performance.now();
+      const extra = await model.fit({
+        data: opts.data,
+        heldOutEvery: config.heldOutEvery,
+        size: config.size === undefined ? undefined : [config.size, config.size],
+      });
+      step = 1;
+      const deltas = Array.isArray(extra.delta) ? extra.delta : [];
+      const loss = deltas.reduce((a, b) => a + b, 0) / Math.max(1, deltas.length);
+      metricLines.push(
+        JSON.stringify({
+          step,
+          loss,
+          elapsed_s: +((performance.now() - t0) / 1000).toFixed(2),
+          ...extra,
+        }),
+      );
+      losses.push({ step, loss });
+      opts.onStep?.({ step, startStep, totalSteps: 1, loss, imagesPerSecond: 0 });
+      checkpoint = await saveCheckpoint({
+        runDir: opts.out,
+        meta: meta(step),
+        params: model.params,
+      });
+    }
+    while (!model.fit && step < config.steps) {
+      const next = await batches.next();
+      if (next.done) break;
+      const batch = next.value;
+      step++;
+      const cost = optimizer.minimize(() => model.loss(batch), true, vars);
+      const loss = cost ? (await cost.data())[0]! : NaN;
+      cost?.dispose();
+      if (!Number.isFinite(loss)) {
+        disposeBatch(batch);
+        throw new DatadietError('MODEL_DATA_MISMATCH', `loss became ${loss} at step ${step}`, {
+          hint: 'lower --lr',
+        });
+      }
+      images += imagesPerBatch(batch.keys.length);
+      const seconds = (performance.now() - started) / 1000;
+      const ips = images / Math.max(1e-6, seconds);
+      const record: Record<string, unknown> = {
+        step,
+        loss: +loss.toPrecision(7),
+        images_per_s: +ips.toFixed(2),
+        elapsed_s: +seconds.toFixed(2),
+      };
+      if (model.metrics && (step % config.logEvery === 0 || step === config.steps)) {
+        Object.assign(record, model.metrics(batch));
+      }
+      disposeBatch(batch);
+      metricLines.push(JSON.stringify(record));
+      losses.push({ step, loss });
+      opts.onStep?.({ step, startStep, totalSteps: config.steps, loss, imagesPerSecond: ips });
+      if (step % config.checkpointEvery === 0 || step === config.steps) {
+        checkpoint = await saveCheckpoint({
+          runDir: opts.out,
+          meta: meta(step),
+          params: model.params,
+          optimizer,
+        });
+        await writeOutputs();
+      }
+    }
+  } finally {
+    await batches.return(undefined);
+  }
+  await writeOutputs();
+  optimizer.dispose();
+  return {
+    backend,
+    config,
+    startStep,
+    step,
+    losses: losses.filter((l) => l.step > startStep),
+    checkpoint,
+    model,
+    shape,
+  };
+}
