@@ -1,4 +1,5 @@
 import { spawn, execFile } from 'node:child_process';
+import { runCli } from './test-helpers.ts';
 import { existsSync } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -8,21 +9,11 @@ import { projectRoot } from '../core/paths.ts';
 import { readDataset } from '../output/reader.ts';
 import { shardFileMatches } from '../output/tar-shard.ts';
 import { tempDir } from '../generator/test-helpers.ts';
-import { main, parseCli } from './main.ts';
+import { parseCli } from './main.ts';
 
 const BIN = join(projectRoot(), 'bin', 'datadiet.js');
 
-/** Runs `main` in-process and captures what it prints. */
-async function run(argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(
-    argv,
-    (l) => out.push(l),
-    (l) => err.push(l),
-  );
-  return { code, out, err };
-}
+const run = runCli;
 
 describe('datadiet CLI: bad input gives one clear line, a stable code, and writes nothing', () => {
   const cases: {

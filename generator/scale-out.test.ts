@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
+import { runCli } from '../cli/test-helpers.ts';
 import { existsSync } from 'node:fs';
 import { cp, readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../cli/main.ts';
 import { projectRoot } from '../core/paths.ts';
 import { readJson, writeJsonAtomic } from '../output/manifest.ts';
 import { verifyDataset } from '../output/verify.ts';
@@ -28,16 +28,7 @@ const FLAGS = [
   '21',
 ];
 
-async function run(argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(
-    argv,
-    (l) => out.push(l),
-    (l) => err.push(l),
-  );
-  return { code, out, err };
-}
+const run = runCli;
 
 /** Every file under shards/ plus the manifest, name → bytes. */
 async function files(dir: string): Promise<Map<string, Buffer>> {

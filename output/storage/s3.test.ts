@@ -3,6 +3,7 @@
  * process on a loopback port, spoken to by the real AWS SDK v3 over HTTP.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { runCli } from '../../cli/test-helpers.ts';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
@@ -17,7 +18,6 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../cli/main.ts';
 import { projectRoot } from '../../core/paths.ts';
 import type { GenerateEvent } from '../../generator/generate.ts';
 import { generateTiny } from '../../generator/test-helpers.ts';
@@ -45,16 +45,7 @@ const ENV_KEYS = [
 ] as const;
 const savedEnv = Object.fromEntries(ENV_KEYS.map((k) => [k, process.env[k]]));
 
-async function run(argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(
-    argv,
-    (l) => out.push(l),
-    (l) => err.push(l),
-  );
-  return { code, out, err };
-}
+const run = runCli;
 
 async function getObject(key: string): Promise<Buffer> {
   const res = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
