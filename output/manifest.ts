@@ -2,6 +2,7 @@
  * `manifest.json` and per-shard records, and the small JSON IO both use. Writes are atomic
  * (temp file, fsync, rename) so a reader never sees half a manifest.
  */
+import { randomBytes } from 'node:crypto';
 import { open, readFile, rename, rm } from 'node:fs/promises';
 import { DatadietError } from '../core/errors.ts';
 
@@ -44,14 +45,17 @@ export function stableJson(value: unknown): string {
   return `${text}\n`;
 }
 
-/** Writes `<path>.tmp-<pid>`, fsyncs it and renames it over `path`. */
-export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
-  const text = stableJson(value);
-  const tmp = `${path}.tmp-${process.pid}`;
+// Pods on one shared volume often all run as PID 1: temp names get a random part too, so two
+// processes never write the same temp file.
+export const uniqueSuffix = () => `${process.pid}-${randomBytes(4).toString('hex')}`;
+
+/** Writes `<path>.tmp-<pid>-<random>`, fsyncs it and renames it over `path`. */
+export async function writeFileAtomic(path: string, data: Buffer | string): Promise<void> {
+  const tmp = `${path}.tmp-${uniqueSuffix()}`;
   try {
     const fh = await open(tmp, 'w');
     try {
-      await fh.writeFile(text, 'utf8');
+      await fh.writeFile(data);
       await fh.sync();
     } finally {
       await fh.close();
@@ -61,6 +65,11 @@ export async function writeJsonAtomic(path: string, value: unknown): Promise<voi
     await rm(tmp, { force: true });
     throw e;
   }
+}
+
+/** Atomic, deterministic JSON (see `stableJson`). */
+export function writeJsonAtomic(path: string, value: unknown): Promise<void> {
+  return writeFileAtomic(path, stableJson(value));
 }
 
 /** Reads and parses a JSON file: missing → DATASET_NOT_FOUND, unparsable → DATASET_CORRUPT. */

@@ -1,17 +1,12 @@
 /** A dataset in a local (or mounted shared) directory; atomic by temp file + fsync + rename. */
-import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { DatadietError } from '../../core/errors.ts';
-import { SHARDS_DIR, readJson, stableJson } from '../manifest.ts';
+import { SHARDS_DIR, readJson, stableJson, uniqueSuffix, writeFileAtomic } from '../manifest.ts';
 import { shardFileMatches } from '../tar-shard.ts';
 import type { DatasetStorage } from './types.ts';
 import { writeError } from './write-error.ts';
-
-// Pods on one shared volume often all run as PID 1: names shared by every process (the manifest,
-// the write probe) get a random part too, so two pods never write the same temp file.
-const unique = () => `${process.pid}-${randomBytes(4).toString('hex')}`;
 
 const isMissing = (e: unknown) => {
   const code = (e as NodeJS.ErrnoException).code;
@@ -48,7 +43,7 @@ export class LocalStorage implements DatasetStorage {
   async prepare(): Promise<void> {
     try {
       await mkdir(this.stagingDir, { recursive: true });
-      const probe = join(this.stagingDir, `.write-test-${unique()}`);
+      const probe = join(this.stagingDir, `.write-test-${uniqueSuffix()}`);
       await writeFile(probe, '');
       await rm(probe);
     } catch (e) {
@@ -71,19 +66,10 @@ export class LocalStorage implements DatasetStorage {
 
   async writeFile(name: string, data: Buffer | string): Promise<void> {
     const path = this.url(name);
-    const tmp = `${path}.tmp-${unique()}`;
     try {
       await mkdir(dirname(path), { recursive: true });
-      const fh = await open(tmp, 'w');
-      try {
-        await fh.writeFile(data);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      await rename(tmp, path);
+      await writeFileAtomic(path, data);
     } catch (e) {
-      await rm(tmp, { force: true });
       throw writeError(e, path);
     }
   }
