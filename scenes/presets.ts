@@ -7,6 +7,16 @@ export interface Preset {
   spec: SpecInput;
 }
 
+/** The shortcut train/test pair differ only in the correlation and the seed. */
+const SHORTCUT_SPLIT: SpecInput = {
+  sequences: 256,
+  frames: 4,
+  width: 64,
+  height: 64,
+  sequences_per_shard: 64,
+  objects: { count: 1 },
+};
+
 export const PRESETS: readonly Preset[] = [
   {
     name: 'default',
@@ -93,30 +103,13 @@ export const PRESETS: readonly Preset[] = [
     name: 'shortcut-correlated',
     summary:
       "shortcut training split: one object on its category's home ground every time (ρ = 1), 64²",
-    spec: {
-      sequences: 256,
-      frames: 4,
-      width: 64,
-      height: 64,
-      sequences_per_shard: 64,
-      objects: { count: 1 },
-      background: { category_correlation: 1 },
-    },
+    spec: { ...SHORTCUT_SPLIT, background: { category_correlation: 1 } },
   },
   {
     name: 'shortcut-decorrelated',
     summary:
       'matching test split: same objects and views, grounds independent of category (ρ = 0), new seed',
-    spec: {
-      seed: 1_000_003,
-      sequences: 256,
-      frames: 4,
-      width: 64,
-      height: 64,
-      sequences_per_shard: 64,
-      objects: { count: 1 },
-      background: { category_correlation: 0 },
-    },
+    spec: { ...SHORTCUT_SPLIT, seed: 1_000_003, background: { category_correlation: 0 } },
   },
   {
     name: 'textured',
