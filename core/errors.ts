@@ -10,6 +10,8 @@ export const ERRORS = {
   PRESET_UNKNOWN: { exitCode: 2, title: 'unknown preset' },
   LAYER_UNKNOWN: { exitCode: 2, title: 'unknown layer' },
   CLI_USAGE: { exitCode: 2, title: 'bad command line' },
+  ASSET_NOT_FOUND: { exitCode: 2, title: 'asset file not found' },
+  ASSET_INVALID: { exitCode: 2, title: 'asset file unreadable or unsupported' },
   OUT_DIR_UNWRITABLE: { exitCode: 3, title: 'output directory not writable' },
   OUT_DIR_MISMATCH: { exitCode: 3, title: 'output directory holds a different dataset' },
   OUT_NO_SPACE: { exitCode: 3, title: 'no space left on the output device' },
@@ -27,6 +29,12 @@ export const ERRORS = {
   MODEL_DATA_MISMATCH: { exitCode: 7, title: 'model and data shapes are incompatible' },
   CHECKPOINT_CORRUPT: { exitCode: 7, title: 'checkpoint corrupt' },
   RUN_MISMATCH: { exitCode: 3, title: 'run folder holds a different training run' },
+  MODEL_NOT_FOUND: { exitCode: 7, title: 'model not found' },
+  BASELINE_INVALID: { exitCode: 2, title: 'invalid baseline model descriptor' },
+  EVAL_DATA_UNUSABLE: { exitCode: 6, title: 'dataset lacks what the evaluation needs' },
+  TFRECORD_CORRUPT: { exitCode: 6, title: 'TFRecord file corrupt' },
+  CLICKME_NOT_FOUND: { exitCode: 6, title: 'ClickMe data not found' },
+  CLICKME_BAD_RECORD: { exitCode: 6, title: 'ClickMe record unusable' },
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;
