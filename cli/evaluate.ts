@@ -1,0 +1,164 @@
+import type { Argv } from 'yargs';
+import { DatadietError } from '../core/errors.ts';
+import { BACKEND_NAMES } from '../training/index.ts';
+import { evaluateModel, type EvalMetrics, type EvaluateOptions } from '../evaluation/index.ts';
+import { createProgress, type Progress } from './progress.ts';
+
+/** Flags shared by `evaluate` and `compare`. */
+export interface EvalDataArgs {
+  data: string;
+  decorrelated?: string | undefined;
+  cueConflict?: string | undefined;
+  clickme?: string | undefined;
+  out: string;
+  seed?: number | undefined;
+  maxSamples?: number | undefined;
+  smoothgrad?: number | undefined;
+  smoothgradSigma?: number | undefined;
+  backend: string;
+}
+
+export interface EvaluateArgs extends EvalDataArgs {
+  model: string;
+}
+
+export function evalDataOptions(y: Argv) {
+  return y
+    .option('data', {
+      type: 'string',
+      demandOption: true,
+      describe:
+        'rendered probe data with labels and the parts layer (the background-correlated split for shortcut tests)',
+    })
+    .option('decorrelated', {
+      type: 'string',
+      describe: 'the matching split with grounds independent of category (shortcut drop)',
+    })
+    .option('cue-conflict', {
+      type: 'string',
+      describe: 'cue-conflict renders (preset cue-conflict) for shape bias',
+    })
+    .option('clickme', {
+      type: 'string',
+      describe: 'folder of Harmonization ClickMe shards (val-*.tfrecords) for human-map alignment',
+    })
+    .option('out', { type: 'string', demandOption: true, describe: 'output folder' })
+    .option('seed', {
+      type: 'number',
+      describe: 'probe split, folds and SmoothGrad noise (default 0)',
+    })
+    .option('max-samples', {
+      type: 'number',
+      describe: 'at most this many sequences (and ClickMe images) per dataset',
+    })
+    .option('smoothgrad', {
+      type: 'number',
+      describe: 'SmoothGrad: noisy copies per image (off by default)',
+    })
+    .option('smoothgrad-sigma', {
+      type: 'number',
+      describe: 'SmoothGrad noise std, pixels in [0, 1] (default 0.1)',
+    })
+    .option('backend', {
+      type: 'string',
+      default: 'auto',
+      describe: `${BACKEND_NAMES.join('|')} (tfjs backend)`,
+    });
+}
+
+export function evaluateCommand(y: Argv) {
+  return evalDataOptions(y)
+    .option('model', {
+      type: 'string',
+      demandOption: true,
+      describe:
+        'a run folder (`datadiet train --out`), a checkpoint folder, or a baseline JSON descriptor of a tfjs model',
+    })
+    .example(
+      '$0 evaluate --model runs/sfa --data data/shortcut-correlated --decorrelated data/shortcut-decorrelated --cue-conflict data/cue --out eval/sfa',
+      '',
+    );
+}
+
+/** The shared flags → evaluation options (progress bar included). */
+export function evalOptions(a: EvalDataArgs): {
+  options: Omit<EvaluateOptions, 'model' | 'out'>;
+  stop: () => void;
+} {
+  if (a.smoothgrad === undefined && a.smoothgradSigma !== undefined) {
+    throw new DatadietError('CLI_USAGE', '--smoothgrad-sigma needs --smoothgrad N', {
+      hint: 'add --smoothgrad 16 (noisy copies per image)',
+    });
+  }
+  let bar: Progress | undefined;
+  let stage = '';
+  return {
+    options: {
+      data: a.data,
+      decorrelated: a.decorrelated,
+      cueConflict: a.cueConflict,
+      clickme: a.clickme,
+      seed: a.seed,
+      maxSamples: a.maxSamples,
+      smoothgrad:
+        a.smoothgrad === undefined
+          ? undefined
+          : { n: a.smoothgrad, sigma: a.smoothgradSigma ?? 0.1 },
+      backend: a.backend,
+      onProgress: (e) => {
+        if (e.total <= 0) return;
+        if (e.stage !== stage) {
+          bar?.stop();
+          stage = e.stage;
+          bar = createProgress({ total: e.total, unit: e.stage });
+        }
+        bar?.update(e.done);
+      },
+    },
+    stop: () => bar?.stop(),
+  };
+}
+
+const f3 = (v: number | null | undefined) => (typeof v === 'number' ? v.toFixed(3) : '—');
+
+/** A few lines for a person; metrics.json has everything. */
+export function summarise(m: EvalMetrics): string[] {
+  const lines = [
+    `model: ${m.model.name} (${m.model.kind}${m.model.objective ? `, ${m.model.objective}` : ''}), features ${m.model.features} [${m.model.feature_dim}]`,
+    `probe top-1: ${f3(m.probe.top1)} on ${m.probe.held_out} held-out images (chance ${f3(m.probe.chance)})`,
+    `alignment with diagnostic parts: Spearman ρ ${f3(m.alignment.spearman)}, Dice ${f3(m.alignment.dice)}, IoU ${f3(m.alignment.iou)} (${m.alignment.images} images, ${m.model.saliency_head} head)`,
+  ];
+  if (m.shortcut) {
+    lines.push(
+      `shortcut: top-1 ${f3(m.shortcut.correlated_top1)} correlated → ${f3(m.shortcut.decorrelated_top1)} decorrelated (drop ${f3(m.shortcut.drop)})`,
+    );
+  }
+  if (m.shape_bias) {
+    lines.push(
+      `shape bias: ${f3(m.shape_bias.value)} (${m.shape_bias.shape} shape, ${m.shape_bias.texture} texture, ${m.shape_bias.neither} neither)`,
+    );
+  }
+  if (m.prediction) {
+    lines.push(
+      `next frame: MSE ${m.prediction.mse.toFixed(5)} vs copy-last ${m.prediction.copy_last_mse.toFixed(5)}; SSIM ${f3(m.prediction.ssim)} vs ${f3(m.prediction.copy_last_ssim)}`,
+    );
+  }
+  if (m.clickme) {
+    lines.push(
+      `ClickMe: ρ ${f3(m.clickme.spearman)} = ${f3(m.clickme.spearman_normalised)} of the human ceiling (${m.clickme.images} images; ${m.clickme.head})`,
+    );
+  }
+  return lines;
+}
+
+export async function runEvaluate(args: EvaluateArgs, log: (line: string) => void): Promise<void> {
+  const { options, stop } = evalOptions(args);
+  try {
+    const m = await evaluateModel({ ...options, model: args.model, out: args.out });
+    stop();
+    for (const l of summarise(m)) log(l);
+    log(`metrics: ${args.out}/metrics.json`);
+  } finally {
+    stop();
+  }
+}

@@ -1,0 +1,393 @@
+/**
+ * The evaluation pipeline on real rendered data (headless Chromium renders three tiny datasets once
+ * for this file): a model built to look where diagnostic parts are must align better than one
+ * built to look at the ground, and the ground-looking model must lose more accuracy when the
+ * background–category correlation is broken. Also: a trained run end to end, resume, the report
+ * in a real Chromium, and the errors users meet.
+ */
+import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PNG } from 'pngjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DatadietError } from '../core/errors.ts';
+import { findBrowser, launchBrowser } from '../generator/browser.ts';
+import { generateTiny, loadAll, tempDir, view } from '../generator/test-helpers.ts';
+import type { SpecInput } from '../scenes/spec.ts';
+import { selectBackend, train } from '../training/index.ts';
+import {
+  EvalMetricsSchema,
+  compareModels,
+  evaluateModel,
+  loadProbeSet,
+  type EvalMetrics,
+} from './index.ts';
+import {
+  maskedPoolingKernel,
+  maskedPoolingModel,
+  partPrior,
+  saveBaseline,
+  saveLinearGraphModel,
+} from './test-helpers.ts';
+
+const SIDE = 32;
+const BASE: SpecInput = {
+  sequences: 48,
+  sequences_per_shard: 48,
+  frames: 2,
+  width: SIDE,
+  height: SIDE,
+  objects: {
+    count: 1,
+    motion: { p_moving: 0 },
+    texture: 'category',
+    // Large objects near the centre: the pixels where parts appear are mostly object, not ground.
+    scale: [1.5, 1.8],
+    area_radius_m: 0.3,
+    categories: ['vehicle', 'chair', 'lamp', 'tree'],
+  },
+  camera: { trajectory: { kind: 'static' }, jitter_deg: 0 },
+  lighting: { shadows: false },
+  render: { antialias: false },
+  layers: ['rgb', 'depth', 'seg', 'parts'],
+};
+
+let correlated = '';
+let decorrelated = '';
+let cueConflict = '';
+let models = '';
+let partModel = '';
+let groundModel = '';
+let partMaskSpec: Parameters<typeof maskedPoolingKernel>[0];
+
+async function expectCode(p: Promise<unknown>, code: string) {
+  const e = await p.then(
+    () => null,
+    (err: unknown) => err,
+  );
+  expect(e).toBeInstanceOf(DatadietError);
+  expect((e as DatadietError).code).toBe(code);
+  return e as DatadietError;
+}
+
+beforeAll(async () => {
+  await selectBackend('wasm');
+  const [a, b, c] = await Promise.all([
+    generateTiny({ ...BASE, seed: 1, background: { category_correlation: 1 } }),
+    generateTiny({ ...BASE, seed: 2, background: { category_correlation: 0 } }),
+    generateTiny({
+      ...BASE,
+      seed: 3,
+      frames: 1,
+      sequences: 24,
+      sequences_per_shard: 24,
+      objects: { ...(BASE.objects as object), cue_conflict: 1 },
+    }),
+  ]);
+  correlated = a.out;
+  decorrelated = b.out;
+  cueConflict = c.out;
+
+  // Where diagnostic parts appear, and where no object ever is, over the correlated split.
+  const set = await loadProbeSet({ dir: correlated, flag: '--data', needParts: true });
+  const prior = partPrior(set);
+  const max = Math.max(...prior);
+  const partMask = Float32Array.from(prior, (v) => (v > 0.1 * max ? v / max : 0));
+  // The ground: pixels that always see a surface (not the sky) and never an object.
+  const groundMask = new Float32Array(SIDE * SIDE).fill(1);
+  for (const s of await loadAll(correlated)) {
+    const seg = view(s.arrays.get('left.seg.npy'));
+    const depth = view(s.arrays.get('left.depth.npy'));
+    for (let p = 0; p < SIDE * SIDE; p++) {
+      if (seg[p] !== 0 || depth[p]! >= s.json.depth_far) groundMask[p] = 0;
+    }
+  }
+  models = await tempDir('eval-models');
+  partMaskSpec = { mask: partMask, h: SIDE, w: SIDE, grid: 4 };
+  partModel = await saveBaseline(maskedPoolingModel(partMaskSpec), models, 'part-looker');
+  groundModel = await saveBaseline(
+    maskedPoolingModel({ mask: groundMask, h: SIDE, w: SIDE, grid: 2 }),
+    models,
+    'ground-looker',
+  );
+}, 300_000);
+
+describe('alignment and shortcut reliance on rendered data', () => {
+  let part: EvalMetrics;
+  let ground: EvalMetrics;
+  beforeAll(async () => {
+    const common = { data: correlated, decorrelated, cueConflict, seed: 5 };
+    part = await evaluateModel({ ...common, model: partModel, out: join(models, 'eval-part') });
+    ground = await evaluateModel({
+      ...common,
+      model: groundModel,
+      out: join(models, 'eval-ground'),
+    });
+    console.log(
+      `part-looker: top1 ${part.probe.top1.toFixed(2)} ρ ${part.alignment.spearman.toFixed(3)} dice ${part.alignment.dice.toFixed(2)} drop ${part.shortcut!.drop.toFixed(2)} shape ${part.shape_bias!.value}\n` +
+        `ground-looker: top1 ${ground.probe.top1.toFixed(2)} ρ ${ground.alignment.spearman.toFixed(3)} dice ${ground.alignment.dice.toFixed(2)} drop ${ground.shortcut!.drop.toFixed(2)} shape ${ground.shape_bias!.value}`,
+    );
+  }, 300_000);
+
+  it('scores the part-looking model as more aligned than the ground-looking one', () => {
+    expect(part.alignment.images).toBeGreaterThan(5);
+    expect(part.alignment.spearman).toBeGreaterThan(ground.alignment.spearman + 0.2);
+    expect(part.alignment.dice).toBeGreaterThan(ground.alignment.dice);
+    expect(ground.alignment.spearman).toBeLessThan(0);
+  });
+
+  it('shows the larger accuracy drop for the background-shortcut model', () => {
+    expect(ground.shortcut!.correlated_top1).toBeGreaterThan(0.7);
+    expect(ground.shortcut!.drop).toBeGreaterThan(part.shortcut!.drop + 0.2);
+  });
+
+  it('writes a metrics.json that its schema accepts, with the seed and the figures', async () => {
+    const dir = join(models, 'eval-part');
+    const onDisk = EvalMetricsSchema.parse(
+      JSON.parse(await readFile(join(dir, 'metrics.json'), 'utf8')),
+    );
+    expect(onDisk.seed).toBe(5);
+    expect(onDisk.model.kind).toBe('baseline');
+    expect(onDisk.shape_bias!.cue_conflict_images).toBeGreaterThan(10);
+    const png = PNG.sync.read(await readFile(join(dir, onDisk.files.saliency[0]!)));
+    expect(png.width).toBeGreaterThan(SIDE * 4);
+    expect((await readdir(dir)).filter((f) => f.includes('.tmp-'))).toEqual([]);
+  });
+
+  it('scores a GraphModel baseline like the LayersModel computing the same function', async () => {
+    await saveLinearGraphModel({
+      kernel: maskedPoolingKernel(partMaskSpec),
+      h: SIDE,
+      w: SIDE,
+      out: 48,
+      dir: join(models, 'part-graph'),
+    });
+    const descriptor = join(models, 'part-graph.json');
+    await writeFile(
+      descriptor,
+      JSON.stringify({
+        name: 'part-graph',
+        model: 'part-graph/model.json',
+        format: 'graph',
+        input_size: SIDE,
+        output: 'features',
+      }),
+    );
+    const g = await evaluateModel({
+      data: correlated,
+      decorrelated,
+      seed: 5,
+      model: descriptor,
+      out: join(models, 'eval-graph'),
+    });
+    expect(g.model.format).toBe('graph');
+    expect(g.probe.top1).toBe(part.probe.top1);
+    expect(g.shortcut!.drop).toBe(part.shortcut!.drop);
+    expect(g.alignment.spearman).toBeCloseTo(part.alignment.spearman, 4);
+  });
+
+  it('is deterministic for a seed and reuses a finished evaluation', async () => {
+    const out = join(models, 'eval-part');
+    const before = (await stat(join(out, 'metrics.json'))).mtimeMs;
+    const again = await evaluateModel({
+      data: correlated,
+      decorrelated,
+      cueConflict,
+      seed: 5,
+      model: partModel,
+      out,
+    });
+    expect(again).toEqual(part);
+    expect((await stat(join(out, 'metrics.json'))).mtimeMs).toBe(before);
+    const fresh = await evaluateModel({
+      data: correlated,
+      seed: 5,
+      model: partModel,
+      out: join(models, 'eval-part-2'),
+    });
+    expect(fresh.alignment).toEqual(part.alignment);
+    expect(fresh.probe.top1).toBe(part.probe.top1);
+  });
+});
+
+describe('trained runs, compare and the HTML report', () => {
+  let supervised = '';
+  let prednet = '';
+  let moving = '';
+  beforeAll(async () => {
+    // PredNet needs motion to be scored against copy-last-frame: an orbiting camera.
+    ({ out: moving } = await generateTiny({
+      ...BASE,
+      width: 16,
+      height: 16,
+      sequences: 12,
+      sequences_per_shard: 12,
+      frames: 4,
+      camera: { trajectory: { kind: 'orbit', speed_deg_s: [30, 60] }, jitter_deg: 0 },
+    }));
+    const runs = await tempDir('eval-runs');
+    supervised = join(runs, 'supervised');
+    prednet = join(runs, 'prednet');
+    const encoder = { width: 4, depth: 2, embedding: 8 };
+    await train({
+      data: correlated,
+      out: supervised,
+      backend: 'wasm',
+      config: { objective: 'supervised', steps: 3, batch: 8, encoder, checkpointEvery: 3 },
+    });
+    await train({
+      data: moving,
+      out: prednet,
+      backend: 'wasm',
+      config: {
+        objective: 'prednet',
+        steps: 2,
+        batch: 2,
+        clip: 4,
+        prednet: { channels: [3, 4] },
+        checkpointEvery: 2,
+      },
+    });
+  }, 300_000);
+
+  it('evaluates a supervised run through its own head and a PredNet run with next-frame metrics', async () => {
+    const out = await tempDir('eval-sup');
+    const sup = await evaluateModel({ model: supervised, data: correlated, out, maxSamples: 24 });
+    expect(sup.model).toMatchObject({ kind: 'run', objective: 'supervised', saliency_head: 'own' });
+    expect(sup.probe.own_head_top1).not.toBeNull();
+    expect(sup.data.samples).toBe(24);
+    const pn = await evaluateModel({
+      model: prednet,
+      data: moving,
+      out: join(out, 'pn'),
+      maxSamples: 16,
+      smoothgrad: { n: 2, sigma: 0.05 },
+    });
+    expect(pn.model.objective).toBe('prednet');
+    expect(pn.prediction!.clips).toBeGreaterThan(0);
+    expect(pn.prediction!.copy_last_mse).toBeGreaterThan(0);
+    expect(pn.prediction!.mse).toBeGreaterThan(0);
+    expect(pn.files.prediction).toEqual(['prediction.png']);
+    const png = PNG.sync.read(await readFile(join(out, 'pn', 'prediction.png')));
+    expect(png.height).toBeGreaterThan(16);
+  }, 120_000);
+
+  it('compares four models into a report that opens in Chromium and shows the scatter plot', async () => {
+    const out = await tempDir('eval-cmp');
+    const r = await compareModels({
+      models: [partModel, groundModel, supervised, prednet],
+      data: correlated,
+      decorrelated,
+      cueConflict,
+      out,
+      maxSamples: 32,
+      seed: 1,
+    });
+    expect(r.rows.map((x) => x.name)).toEqual([
+      'part-looker',
+      'ground-looker',
+      'supervised',
+      'prednet',
+    ]);
+    expect(r.table).toContain('part-looker');
+    const csv = await readFile(join(out, 'table.csv'), 'utf8');
+    expect(csv.trim().split('\n')).toHaveLength(5);
+    const json = JSON.parse(await readFile(join(out, 'table.json'), 'utf8')) as { rows: unknown[] };
+    expect(json.rows).toHaveLength(4);
+    const html = await readFile(r.reportPath, 'utf8');
+    expect(html).not.toMatch(/(src|href)="https?:/);
+    expect(html).toContain('data:image/png;base64,');
+    expect(html).toContain('Training curves');
+    expect(html).toContain('Next-frame prediction');
+
+    const browser = await launchBrowser(findBrowser());
+    try {
+      const page = await browser.newPage();
+      const problems: string[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'error' || m.type() === 'warn') problems.push(m.text());
+      });
+      page.on('pageerror', (e) => problems.push(String(e)));
+      page.on('requestfailed', (q) => problems.push(`request failed: ${q.url()}`));
+      await page.goto(`file://${r.reportPath}`, { waitUntil: 'load' });
+      const labels = await page.$$eval('#scatter text', (ts) => ts.map((t) => t.textContent));
+      for (const n of ['part-looker', 'ground-looker', 'supervised', 'prednet'])
+        expect(labels).toContain(n);
+      const circles = await page.$$eval('#scatter circle', (cs) => cs.length);
+      expect(circles).toBe(4);
+      const el = await page.$('#scatter');
+      const shot = PNG.sync.read(
+        Buffer.from((await el!.screenshot({ type: 'png' })) as Uint8Array),
+      );
+      // Non-blank: many distinct colours (axes, grid, coloured points, labels).
+      const colours = new Set<number>();
+      for (let i = 0; i < shot.data.length; i += 4) {
+        colours.add((shot.data[i]! << 16) | (shot.data[i + 1]! << 8) | shot.data[i + 2]!);
+      }
+      expect(shot.width).toBeGreaterThan(300);
+      expect(colours.size).toBeGreaterThan(20);
+      const imagesOk = await page.$$eval('img', (is) =>
+        is.every(
+          (i) => (i as HTMLImageElement).complete && (i as HTMLImageElement).naturalWidth > 0,
+        ),
+      );
+      expect(imagesOk).toBe(true);
+      expect(problems).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  }, 300_000);
+});
+
+describe('errors', () => {
+  it('names a missing model, an invalid descriptor and a model/data shape mismatch, writing nothing', async () => {
+    const dir = await tempDir('eval-err');
+    const out = join(dir, 'out');
+    await expectCode(
+      evaluateModel({ model: join(dir, 'nope'), data: correlated, out }),
+      'MODEL_NOT_FOUND',
+    );
+    await expectCode(evaluateModel({ model: dir, data: correlated, out }), 'MODEL_NOT_FOUND');
+    const bad = join(dir, 'bad.json');
+    await writeFile(bad, JSON.stringify({ name: 'x', model: 'part-looker/model.json' }));
+    const e = await expectCode(
+      evaluateModel({ model: bad, data: correlated, out }),
+      'BASELINE_INVALID',
+    );
+    expect(e.message).toContain('input_size');
+    const wrongSize = join(models, 'wrong-size.json');
+    await writeFile(
+      wrongSize,
+      JSON.stringify({ name: 'x', model: 'part-looker/model.json', input_size: 64 }),
+    );
+    await expectCode(
+      evaluateModel({ model: wrongSize, data: correlated, out }),
+      'MODEL_DATA_MISMATCH',
+    );
+    await expectCode(
+      evaluateModel({ model: partModel, data: join(dir, 'none'), out }),
+      'DATASET_NOT_FOUND',
+    );
+    await expect(stat(out)).rejects.toThrow();
+  });
+
+  it('refuses data without part maps, and cue-conflict data without conflicts', async () => {
+    const { out: noParts } = await generateTiny({
+      ...BASE,
+      sequences: 4,
+      sequences_per_shard: 4,
+      frames: 1,
+      layers: ['rgb', 'seg'],
+    });
+    const out = join(await tempDir('eval-err2'), 'out');
+    const e = await expectCode(
+      evaluateModel({ model: partModel, data: noParts, out }),
+      'EVAL_DATA_UNUSABLE',
+    );
+    expect(e.message).toContain("no 'parts' layer");
+    await expectCode(
+      evaluateModel({ model: partModel, data: correlated, cueConflict: decorrelated, out }),
+      'EVAL_DATA_UNUSABLE',
+    );
+    await expect(stat(out)).rejects.toThrow();
+  }, 120_000);
+});

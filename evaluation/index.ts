@@ -1,0 +1,39 @@
+/** Evaluation: probes, saliency, human alignment, shortcut and shape-bias tests, reports. */
+export {
+  CLICKME_CEILING,
+  alignmentScores,
+  blurClickme,
+  clickmeReference,
+  diceIou,
+  resizeBilinear,
+  spearman,
+  type Map2D,
+} from './alignment.ts';
+export { evaluateModel, HELD_OUT_FRACTION, type EvaluateOptions } from './evaluate.ts';
+export { partsReference, scorePartAlignment, shapeBiasOf } from './part-alignment.ts';
+export { compareModels, defaultName, REPORT_FILE, type CompareOptions } from './compare.ts';
+export { EvalMetricsSchema, EVAL_FORMAT, METRICS_FILE, type EvalMetrics } from './metrics.ts';
+export { COLUMNS, formatTable, rowOf, toCsv, type CompareRow } from './table.ts';
+export {
+  BaselineSchema,
+  loadEvalModel,
+  type Baseline,
+  type EvalModel,
+  type ModelDescription,
+} from './models.ts';
+export { fileLoadHandler, saveLayersModel } from './model-files.ts';
+export {
+  fitProbe,
+  probeAccuracy,
+  probeHead,
+  probeLogits,
+  splitIndices,
+  kFolds,
+  type LinearProbe,
+} from './probe.ts';
+export { loadProbeSet, type ProbeSet } from './probe-data.ts';
+export { saliencyMaps, type SmoothGrad } from './saliency.ts';
+export { ssim, predictionMetrics } from './prediction.ts';
+export { clickmeAlignment, CLICKME_SIZE, CLICKME_FOLDS } from './clickme-eval.ts';
+export { scatterSvg, barsSvg } from './plots.ts';
+export { reportHtml } from './report.ts';

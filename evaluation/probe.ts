@@ -1,0 +1,223 @@
+/**
+ * The linear probe: closed-form ridge regression of one-hot labels on standardised frozen features
+ * (float64, no iterations, so no learning-rate or epoch knobs and the same answer on every backend).
+ * The fitted head is also available as tfjs ops so saliency can differentiate through it.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Rng } from '../core/rng.ts';
+
+export interface LinearProbe {
+  dim: number;
+  numClasses: number;
+  mean: Float64Array;
+  scale: Float64Array;
+  /** [dim, numClasses] row-major */
+  weights: Float64Array;
+  bias: Float64Array;
+  /** Classes seen in the fit set; the others can never be predicted. */
+  seen: boolean[];
+  alpha: number;
+}
+
+/** Ridge strength relative to the number of fit samples (features are standardised). */
+export const DEFAULT_ALPHA = 1e-2;
+
+/** Solves S x = B in place (S symmetric positive definite, n×n; B n×k) by Cholesky. */
+function choleskySolve(S: Float64Array, n: number, B: Float64Array, k: number): Float64Array {
+  const L = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j <= i; j++) {
+      let s = S[i * n + j]!;
+      for (let p = 0; p < j; p++) s -= L[i * n + p]! * L[j * n + p]!;
+      if (i === j) L[i * n + i] = Math.sqrt(Math.max(s, 1e-12));
+      else L[i * n + j] = s / L[j * n + j]!;
+    }
+  }
+  const X = Float64Array.from(B);
+  for (let c = 0; c < k; c++) {
+    for (let i = 0; i < n; i++) {
+      let s = X[i * k + c]!;
+      for (let p = 0; p < i; p++) s -= L[i * n + p]! * X[p * k + c]!;
+      X[i * k + c] = s / L[i * n + i]!;
+    }
+    for (let i = n - 1; i >= 0; i--) {
+      let s = X[i * k + c]!;
+      for (let p = i + 1; p < n; p++) s -= L[p * n + i]! * X[p * k + c]!;
+      X[i * k + c] = s / L[i * n + i]!;
+    }
+  }
+  return X;
+}
+
+/**
+ * Fits the probe on rows `idx` of features [N, dim]. Uses the primal (dim×dim) or the dual (n×n)
+ * system, whichever is smaller, so wide features on few images stay cheap.
+ */
+export function fitProbe(opts: {
+  features: Float32Array | Float64Array;
+  dim: number;
+  labels: Int32Array;
+  idx: number[];
+  numClasses: number;
+  alpha?: number;
+}): LinearProbe {
+  const { features: F, dim: d, labels, idx, numClasses: C } = opts;
+  const alpha = opts.alpha ?? DEFAULT_ALPHA;
+  const n = idx.length;
+  const mean = new Float64Array(d);
+  const scale = new Float64Array(d);
+  for (const r of idx) for (let j = 0; j < d; j++) mean[j]! += F[r * d + j]! / n;
+  for (const r of idx) for (let j = 0; j < d; j++) scale[j]! += (F[r * d + j]! - mean[j]!) ** 2 / n;
+  for (let j = 0; j < d; j++) scale[j] = Math.sqrt(scale[j]!) || 1;
+  const X = new Float64Array(n * d);
+  idx.forEach((r, i) => {
+    for (let j = 0; j < d; j++) X[i * d + j] = (F[r * d + j]! - mean[j]!) / scale[j]!;
+  });
+  const seen = Array.from({ length: C }, () => false);
+  const ymean = new Float64Array(C);
+  for (const r of idx) {
+    seen[labels[r]!] = true;
+    ymean[labels[r]!]! += 1 / n;
+  }
+  // Centred one-hot targets: the bias is the class frequency.
+  const Y = new Float64Array(n * C);
+  idx.forEach((r, i) => {
+    for (let c = 0; c < C; c++) Y[i * C + c] = (labels[r] === c ? 1 : 0) - ymean[c]!;
+  });
+  const lambda = alpha * n;
+  let W: Float64Array;
+  if (d <= n) {
+    const S = new Float64Array(d * d);
+    const B = new Float64Array(d * C);
+    for (let i = 0; i < n; i++) {
+      for (let a = 0; a < d; a++) {
+        const xa = X[i * d + a]!;
+        if (xa === 0) continue;
+        for (let b = a; b < d; b++) S[a * d + b]! += xa * X[i * d + b]!;
+        for (let c = 0; c < C; c++) B[a * C + c]! += xa * Y[i * C + c]!;
+      }
+    }
+    for (let a = 0; a < d; a++) {
+      for (let b = 0; b < a; b++) S[a * d + b] = S[b * d + a]!;
+      S[a * d + a]! += lambda;
+    }
+    W = choleskySolve(S, d, B, C);
+  } else {
+    const K = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) {
+      for (let j = i; j < n; j++) {
+        let s = 0;
+        for (let a = 0; a < d; a++) s += X[i * d + a]! * X[j * d + a]!;
+        K[i * n + j] = s;
+        K[j * n + i] = s;
+      }
+      K[i * n + i]! += lambda;
+    }
+    const A = choleskySolve(K, n, Y, C);
+    W = new Float64Array(d * C);
+    for (let i = 0; i < n; i++) {
+      for (let a = 0; a < d; a++) {
+        const xa = X[i * d + a]!;
+        for (let c = 0; c < C; c++) W[a * C + c]! += xa * A[i * C + c]!;
+      }
+    }
+  }
+  // An unseen class gets a very low bias so it is never the arg-max.
+  const bias = Float64Array.from(ymean, (v, c) => (seen[c] ? v : -1e3));
+  return { dim: d, numClasses: C, mean, scale, weights: W, bias, seen, alpha };
+}
+
+/** Logits of rows [N, dim] (plain numbers; no tensors). */
+export function probeLogits(
+  p: LinearProbe,
+  features: ArrayLike<number>,
+  rows: number,
+): Float64Array {
+  const { dim: d, numClasses: C } = p;
+  const out = new Float64Array(rows * C);
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < C; c++) out[r * C + c] = p.bias[c]!;
+    for (let a = 0; a < d; a++) {
+      const x = (features[r * d + a]! - p.mean[a]!) / p.scale[a]!;
+      if (x === 0) continue;
+      for (let c = 0; c < C; c++) out[r * C + c]! += x * p.weights[a * C + c]!;
+    }
+  }
+  return out;
+}
+
+export function argmaxRows(logits: Float64Array, rows: number, C: number): Int32Array {
+  const out = new Int32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    let best = 0;
+    for (let c = 1; c < C; c++) if (logits[r * C + c]! > logits[r * C + best]!) best = c;
+    out[r] = best;
+  }
+  return out;
+}
+
+/** Top-1 accuracy of the probe on rows `idx` (all rows when omitted). */
+export function probeAccuracy(
+  p: LinearProbe,
+  features: Float32Array | Float64Array,
+  labels: Int32Array,
+  idx?: number[],
+): number {
+  const rows = idx ?? Array.from(labels, (_, i) => i);
+  if (rows.length === 0) return NaN;
+  const sub = new Float64Array(rows.length * p.dim);
+  rows.forEach((r, i) => sub.set(features.subarray(r * p.dim, (r + 1) * p.dim), i * p.dim));
+  const pred = argmaxRows(probeLogits(p, sub, rows.length), rows.length, p.numClasses);
+  let hits = 0;
+  rows.forEach((r, i) => (hits += pred[i] === labels[r] ? 1 : 0));
+  return hits / rows.length;
+}
+
+/** The probe as tfjs ops (features [N, dim] → logits [N, C]), for gradients. Caller disposes. */
+export function probeHead(p: LinearProbe) {
+  const mean = tf.tensor1d(Float32Array.from(p.mean));
+  const inv = tf.tensor1d(Float32Array.from(p.scale, (s) => 1 / s));
+  const w = tf.tensor2d(Float32Array.from(p.weights), [p.dim, p.numClasses]);
+  const b = tf.tensor1d(Float32Array.from(p.bias));
+  return {
+    apply: (f: tf.Tensor2D) => tf.add(tf.matMul(tf.mul(tf.sub(f, mean), inv), w), b) as tf.Tensor2D,
+    dispose: () => tf.dispose([mean, inv, w, b]),
+  };
+}
+
+/**
+ * A seeded split of n samples into fit and held-out parts, stratified by label so every class is
+ * in the fit set when it has at least two samples.
+ */
+export function splitIndices(opts: { labels: Int32Array; heldOutFraction: number; rng: Rng }): {
+  fit: number[];
+  heldOut: number[];
+} {
+  const byClass = new Map<number, number[]>();
+  opts.labels.forEach((l, i) => byClass.set(l, [...(byClass.get(l) ?? []), i]));
+  const fit: number[] = [];
+  const heldOut: number[] = [];
+  for (const [label, rows] of [...byClass].sort((a, b) => a[0] - b[0])) {
+    const r = opts.rng.fork(`class-${label}`);
+    for (let i = rows.length - 1; i > 0; i--) {
+      const j = r.int(0, i);
+      [rows[i], rows[j]] = [rows[j]!, rows[i]!];
+    }
+    const k = rows.length < 2 ? 0 : Math.max(1, Math.round(rows.length * opts.heldOutFraction));
+    heldOut.push(...rows.slice(0, k));
+    fit.push(...rows.slice(k));
+  }
+  return { fit: fit.sort((a, b) => a - b), heldOut: heldOut.sort((a, b) => a - b) };
+}
+
+/** Seeded k folds (each sample in exactly one), for the honest ClickMe probe. */
+export function kFolds(n: number, k: number, rng: Rng): number[][] {
+  const order = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = rng.int(0, i);
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  const folds: number[][] = Array.from({ length: k }, () => []);
+  order.forEach((v, i) => folds[i % k]!.push(v));
+  return folds.map((f) => f.sort((a, b) => a - b));
+}
