@@ -1,4 +1,15 @@
+/**
+ * Generation throughput in stereo pairs/s, split by stage. Every figure is a steady-state median
+ * (warm-up excluded) so the ratios compare like with like:
+ *
+ * - render-only: every pass rendered and GPU-synchronised per frame, nothing read back;
+ * - + transfer: also read back, packed into `.npy` layouts and sent to Node (no files written);
+ * - end to end: `generateDataset`, i.e. also npy encoding, tar shards with sha256, sidecars.
+ *
+ * Stage costs come from the differences; the page's own timers split the transfer stage further.
+ */
 import { rm } from 'node:fs/promises';
+import { cpus } from 'node:os';
 import { findBrowser } from '../generator/browser.ts';
 import { FrameServer } from '../generator/frame-server.ts';
 import { generateDataset } from '../generator/generate.ts';
@@ -6,61 +17,62 @@ import { RenderWorker } from '../generator/render-worker.ts';
 import { tempDir } from '../generator/test-helpers.ts';
 import { parseSpec } from '../scenes/load-spec.ts';
 import { sampleScene } from '../scenes/sampler.ts';
-import type { SpecInput } from '../scenes/spec.ts';
+import type { Spec, SpecInput } from '../scenes/spec.ts';
+import {
+  loadText,
+  median,
+  pct,
+  ratioTarget,
+  times,
+  windowRate,
+  type Log,
+  type Target,
+} from './stats.ts';
 
-export interface GenerateBenchRow {
-  size: number;
+export interface StageRates {
   renderOnly: number;
-  renderOnly2: number;
-  endToEnd1: number;
-  endToEnd2: number;
-  breakdown: Record<string, number>;
+  transfer: number;
+  /** ms per stereo pair inside the page while transferring (medians over sequences) */
+  page: { render: number; readback: number; pack: number; send_wait: number };
 }
 
 /**
- * Stereo pairs per second of rendering alone (every pass, GPU-synchronised, nothing moved out),
- * with `workers` browsers rendering in parallel.
+ * One browser: after a warm-up sequence, alternates render-only and transferring sequences so
+ * both see the same machine load; per-sequence rates, median.
  */
-async function renderOnly(spec: SpecInput, sequences: number, workers = 1) {
-  const s = parseSpec(spec);
-  const server = await FrameServer.start();
-  const pool = Array.from({ length: workers }, () => new RenderWorker(server, findBrowser()));
-  try {
-    await Promise.all(pool.map((w) => w.open()));
-    // Warm-up: shader compilation.
-    await Promise.all(pool.map((w) => w.render(sampleScene(s, 999), s.layers, false)));
-    const t0 = performance.now();
-    await Promise.all(
-      pool.map(async (w, k) => {
-        for (let i = k; i < sequences * workers; i += workers)
-          await w.render(sampleScene(s, i), s.layers, false);
-      }),
-    );
-    return (sequences * workers * s.frames) / ((performance.now() - t0) / 1000);
-  } finally {
-    await Promise.all(pool.map((w) => w.close()));
-    await server.close();
-  }
-}
-
-/** Where the time of one transferring sequence goes, per stereo pair, in ms. */
-async function breakdown(spec: SpecInput) {
-  const s = parseSpec(spec);
+export async function stageRates(spec: Spec, repeats: number): Promise<StageRates> {
   const server = await FrameServer.start();
   const worker = new RenderWorker(server, findBrowser());
-  await worker.open();
   try {
-    await worker.render(sampleScene(s, 999), s.layers);
-    const t0 = performance.now();
-    const r = await worker.render(sampleScene(s, 0), s.layers);
-    const total = performance.now() - t0;
-    const per = (ms: number) => +(ms / s.frames).toFixed(2);
+    await worker.open();
+    await worker.render(sampleScene(spec, 999), spec.layers); // shader compilation
+    const ro: number[] = [];
+    const tr: number[] = [];
+    const page = { render: [] as number[], readback: [] as number[], pack: [] as number[] };
+    const send: number[] = [];
+    for (let i = 0; i < repeats; i++) {
+      const rec = sampleScene(spec, i);
+      let t0 = performance.now();
+      await worker.render(rec, spec.layers, false);
+      ro.push(spec.frames / ((performance.now() - t0) / 1000));
+      t0 = performance.now();
+      const r = await worker.render(rec, spec.layers, true);
+      tr.push(spec.frames / ((performance.now() - t0) / 1000));
+      page.render.push(r.timings.render_ms / spec.frames);
+      page.readback.push(r.timings.readback_ms / spec.frames);
+      page.pack.push(r.timings.pack_ms / spec.frames);
+      send.push(r.timings.send_wait_ms / spec.frames);
+    }
+    const r2 = (x: number) => +x.toFixed(2);
     return {
-      total: per(total),
-      render: per(r.timings.render_ms),
-      readback: per(r.timings.readback_ms),
-      pack: per(r.timings.pack_ms),
-      send_wait: per(r.timings.send_wait_ms),
+      renderOnly: median(ro),
+      transfer: median(tr),
+      page: {
+        render: r2(median(page.render)),
+        readback: r2(median(page.readback)),
+        pack: r2(median(page.pack)),
+        send_wait: r2(median(send)),
+      },
     };
   } finally {
     await worker.close();
@@ -68,64 +80,75 @@ async function breakdown(spec: SpecInput) {
   }
 }
 
-/** End to end: spec → shards on disk, browser start-up excluded by timing only the steady part. */
-async function endToEnd(spec: SpecInput, workers: number) {
+/** Render-only with `workers` browsers in parallel: steady-state pairs/s. */
+export async function renderOnlyParallel(
+  spec: Spec,
+  workers: number,
+  perWorker: number,
+  pin = false,
+) {
+  const server = await FrameServer.start();
+  const pool = Array.from(
+    { length: workers },
+    (_, k) =>
+      new RenderWorker(server, findBrowser(), undefined, {
+        cpus: pin ? [k % cpus().length] : undefined,
+      }),
+  );
+  const done: number[] = [];
+  try {
+    await Promise.all(pool.map((w) => w.open()));
+    await Promise.all(pool.map((w) => w.render(sampleScene(spec, 999), spec.layers, false)));
+    await Promise.all(
+      pool.map(async (w, k) => {
+        for (let i = k; i < perWorker * workers; i += workers) {
+          await w.render(sampleScene(spec, i), spec.layers, false);
+          done.push(performance.now());
+        }
+      }),
+    );
+  } finally {
+    await Promise.all(pool.map((w) => w.close()));
+    await server.close();
+  }
+  return windowRate(done, spec.frames, workers * 2);
+}
+
+/** End to end: spec → shards on disk; steady state from the sequence completion times. */
+export async function endToEnd(spec: Spec, workers: number, pin = false): Promise<number> {
   const out = await tempDir('bench');
-  let first = 0;
-  let last = 0;
-  let counted = 0;
-  let seen = 0;
-  const s = parseSpec(spec);
-  await generateDataset({
-    spec: s,
-    out,
-    workers,
-    previews: 0,
-    onEvent: (e) => {
-      if (e.type !== 'sequence') return;
-      // The first `workers` sequences carry browser start-up and shader compilation: not timed.
-      seen++;
-      if (seen <= workers) {
-        first = performance.now();
-        return;
-      }
-      counted++;
-      last = performance.now();
-    },
-  });
-  await rm(out, { recursive: true, force: true });
-  return (counted * s.frames) / ((last - first) / 1000);
+  const done: number[] = [];
+  try {
+    await generateDataset({
+      spec,
+      out,
+      workers,
+      pinWorkers: pin,
+      previews: 0,
+      onEvent: (e) => {
+        if (e.type === 'sequence') done.push(performance.now());
+      },
+    });
+  } finally {
+    await rm(out, { recursive: true, force: true });
+  }
+  // Each worker's first sequence carries browser start-up and shader compilation.
+  return windowRate(done.slice(workers - 1), spec.frames, workers * 2);
 }
 
-/** End to end at 128², 1 worker: colour only vs every layer the generator can write. */
-export async function benchLayers(log: (l: string) => void) {
-  const base: SpecInput = {
-    width: 128,
-    height: 128,
-    frames: 12,
-    sequences: 6,
-    sequences_per_shard: 2,
-    seed: 1,
-  };
-  const rgb = await endToEnd({ ...base, layers: ['rgb'] }, 1);
-  const all = await endToEnd(
-    { ...base, layers: ['rgb', 'depth', 'seg', 'parts', 'flow', 'normal'] },
-    1,
-  );
-  log(
-    `128² end to end, 1 worker: rgb only ${rgb.toFixed(1)} pairs/s | all six layers ${all.toFixed(1)} pairs/s (${((100 * all) / rgb).toFixed(0)}% of rgb only)`,
-  );
-  return { rgb, all };
+export interface GenerateBenchOptions {
+  sizes?: { size: number; frames: number; sequences: number }[];
 }
 
-export async function benchGenerate(log: (l: string) => void): Promise<GenerateBenchRow[]> {
-  const rows: GenerateBenchRow[] = [];
-  for (const [size, sequences, frames] of [
-    [64, 8, 16],
-    [128, 8, 12],
-    [256, 6, 8],
-  ] as const) {
-    const spec: SpecInput = {
+/** Logs the per-size figures and returns the issue's render-pipeline targets. */
+export async function benchGenerate(log: Log, opts: GenerateBenchOptions = {}): Promise<Target[]> {
+  const targets: Target[] = [];
+  const sizes = opts.sizes ?? [
+    { size: 128, frames: 12, sequences: 8 },
+    { size: 256, frames: 8, sequences: 6 },
+  ];
+  for (const { size, frames, sequences } of sizes) {
+    const input: SpecInput = {
       width: size,
       height: size,
       frames,
@@ -133,25 +156,61 @@ export async function benchGenerate(log: (l: string) => void): Promise<GenerateB
       sequences_per_shard: 2,
       seed: 1,
     };
-    const ro = await renderOnly(spec, 4);
-    const ro2 = await renderOnly(spec, 4, 2);
+    const spec = parseSpec(input);
+    const st = await stageRates(spec, 3);
     const e1 = await endToEnd(spec, 1);
-    const e2 = await endToEnd(spec, 2);
-    const bd = await breakdown(spec);
-    rows.push({
-      size,
-      renderOnly: ro,
-      renderOnly2: ro2,
-      endToEnd1: e1,
-      endToEnd2: e2,
-      breakdown: bd,
-    });
-    const pct = (a: number, b: number) => `${((100 * a) / b).toFixed(0)}%`;
+    const ro2 = await renderOnlyParallel(spec, 2, 3);
+    const e2 = await endToEnd(parseSpec({ ...input, sequences: sequences + 2 }), 2);
+    // Each browser pinned to one core (taskset): measured, not the default (see BENCHMARKS.md).
+    const ro2pin = size === 128 ? await renderOnlyParallel(spec, 2, 3, true) : null;
+    const ms = (r: number) => (1000 / r).toFixed(1);
     log(
-      `${size}²  1 worker: render-only ${ro.toFixed(1)}, end to end ${e1.toFixed(1)} pairs/s (${pct(e1, ro)})` +
-        ` | 2 workers: render-only ${ro2.toFixed(1)}, end to end ${e2.toFixed(1)} (${pct(e2, ro2)}; ${(e2 / e1).toFixed(2)}× one worker)`,
+      `  ${size}² (${loadText()}): 1 worker render-only ${st.renderOnly.toFixed(1)}, + readback/transfer ${st.transfer.toFixed(1)}, end to end ${e1.toFixed(1)} pairs/s` +
+        ` | 2 workers render-only ${ro2.toFixed(1)}${ro2pin === null ? '' : ` (${ro2pin.toFixed(1)} with each browser pinned to one core)`}, end to end ${e2.toFixed(1)} pairs/s`,
     );
-    log(`      where one transferring pair's time goes (ms): ${JSON.stringify(bd)}`);
+    log(
+      `        ms per pair, 1 worker: render ${ms(st.renderOnly)}; readback+pack+send adds ${(1000 / st.transfer - 1000 / st.renderOnly).toFixed(1)}; npy+tar writing adds ${(1000 / e1 - 1000 / st.transfer).toFixed(1)}` +
+        ` | inside the page while transferring: ${JSON.stringify(st.page)}`,
+    );
+    targets.push(
+      ratioTarget({
+        name: `end to end vs render-only, ${size}², 1 worker`,
+        value: e1,
+        peer: st.renderOnly,
+        threshold: 0.7,
+        format: pct,
+        detail: `${e1.toFixed(1)} / ${st.renderOnly.toFixed(1)} pairs/s`,
+      }),
+      ratioTarget({
+        name: `2 workers vs 1, end to end, ${size}²`,
+        value: e2,
+        peer: e1,
+        threshold: 1.6,
+        format: times,
+        detail: `${e2.toFixed(1)} / ${e1.toFixed(1)} pairs/s; render-only 2 workers ${ro2.toFixed(1)}`,
+      }),
+    );
   }
-  return rows;
+  return targets;
+}
+
+/** End to end at 128², 1 worker: colour only vs every layer the generator can write. */
+export async function benchLayers(log: Log) {
+  const base: SpecInput = {
+    width: 128,
+    height: 128,
+    frames: 12,
+    sequences: 5,
+    sequences_per_shard: 2,
+    seed: 1,
+  };
+  const rgb = await endToEnd(parseSpec({ ...base, layers: ['rgb'] }), 1);
+  const all = await endToEnd(
+    parseSpec({ ...base, layers: ['rgb', 'depth', 'seg', 'parts', 'flow', 'normal'] }),
+    1,
+  );
+  log(
+    `  128² end to end, 1 worker (${loadText()}): rgb only ${rgb.toFixed(1)} pairs/s | all six layers ${all.toFixed(1)} pairs/s (${pct(all / rgb)} of rgb only)`,
+  );
+  return { rgb, all };
 }

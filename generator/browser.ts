@@ -1,4 +1,6 @@
-import { accessSync, constants } from 'node:fs';
+import { accessSync, chmodSync, constants, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { launch, type Browser } from 'puppeteer-core';
 import { DatadietError } from '../core/errors.ts';
 
@@ -59,10 +61,42 @@ export const CHROMIUM_ARGS = [
   '--ignore-gpu-blocklist',
 ];
 
-export async function launchBrowser(executablePath: string): Promise<Browser> {
+/**
+ * A launcher that starts the browser pinned to `cpus` (Linux `taskset`), so every process and
+ * thread it spawns, SwiftShader's rasteriser pool included, stays on those cores: two workers on
+ * two cores then stop fighting over both. Null where taskset is missing.
+ */
+let launcherCount = 0;
+
+function pinnedLauncher(executablePath: string, cpus: number[]): string | null {
+  const taskset = ['/usr/bin/taskset', '/bin/taskset'].find(executable);
+  if (!taskset) return null;
+  const list = cpus.join(',');
+  const path = join(
+    tmpdir(),
+    `datadiet-browser-cpu${cpus.join('-')}-${process.pid}-${launcherCount++}.sh`,
+  );
+  const quoted = `'${executablePath.replaceAll("'", `'\\''`)}'`;
+  const tmp = `${path}.tmp`;
+  writeFileSync(tmp, `#!/bin/sh\nexec ${taskset} -c ${list} ${quoted} "$@"\n`);
+  chmodSync(tmp, 0o755);
+  renameSync(tmp, path);
+  return path;
+}
+
+export interface LaunchOptions {
+  /** Pin the browser and everything it starts to these CPU indices (Linux). */
+  cpus?: number[] | undefined;
+}
+
+export async function launchBrowser(
+  executablePath: string,
+  opts: LaunchOptions = {},
+): Promise<Browser> {
+  const pinned = opts.cpus?.length ? pinnedLauncher(executablePath, opts.cpus) : null;
   try {
     return await launch({
-      executablePath,
+      executablePath: pinned ?? executablePath,
       headless: true,
       args: CHROMIUM_ARGS,
       protocolTimeout: 600_000,
@@ -79,5 +113,8 @@ export async function launchBrowser(executablePath: string): Promise<Browser> {
         cause: e,
       },
     );
+  } finally {
+    // The shell has exec'd the browser by the time launch() settles: the launcher is done.
+    if (pinned) rmSync(pinned, { force: true });
   }
 }

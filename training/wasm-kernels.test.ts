@@ -46,13 +46,17 @@ function convGrads(c: Case, xs: Float32Array, ws: Float32Array, dys: Float32Arra
     const w = tf.tensor4d(ws, [c.k, c.k, c.x[3], c.co]);
     const y0 = tf.conv2d(x, w, c.stride, c.pad);
     const dy = tf.tensor(dys.subarray(0, y0.size), y0.shape);
-    const g = tf.grad((w) =>
+    const [gx, gw] = tf.grads((x, w) =>
       tf
-        .conv2d(x, w as tf.Tensor4D, c.stride, c.pad)
+        .conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.stride, c.pad)
         .mul(dy)
         .sum(),
-    )(w);
-    return { dw: g.dataSync() as Float32Array, n: y0.size };
+    )([x, w]);
+    return {
+      dx: gx!.dataSync() as Float32Array,
+      dw: gw!.dataSync() as Float32Array,
+      n: y0.size,
+    };
   });
 }
 
@@ -80,6 +84,8 @@ describe('wasm gradient kernels', () => {
       const got = convGrads(c, xs, ws, dys);
       expect(got.dw.length).toBe(ref.dw.length);
       expect(relErr(got.dw, ref.dw)).toBeLessThan(1e-3);
+      expect(got.dx.length).toBe(ref.dx.length);
+      expect(relErr(got.dx, ref.dx)).toBeLessThan(1e-3);
       // Not vacuous: a gradient with the wrong dy differs by far more than the tolerance.
       const wrong = convGrads(
         c,
@@ -88,6 +94,69 @@ describe('wasm gradient kernels', () => {
         dys.map((v) => -v * 0.5),
       );
       expect(relErr(wrong.dw, ref.dw)).toBeGreaterThan(0.5);
+      expect(relErr(wrong.dx, ref.dx)).toBeGreaterThan(0.5);
     });
   }
+
+  it('Unpack (tf.unstack) matches cpu on a rank-5 tensor, any axis', async () => {
+    const rng = new Rng(5, 'unpack');
+    const shape = [2, 3, 4, 5, 3];
+    const vals = randomArray(
+      rng,
+      shape.reduce((a, b) => a * b, 1),
+    );
+    for (const axis of [0, 1, 2, 4, -1]) {
+      const run = async (backend: string) => {
+        await selectBackend(backend);
+        return tf.tidy(() =>
+          tf.unstack(tf.tensor(vals, shape), axis).map((t) => ({
+            shape: t.shape,
+            data: t.dataSync() as Float32Array,
+          })),
+        );
+      };
+      const ref = await run('cpu');
+      const got = await run('wasm');
+      expect(got.length).toBe(ref.length);
+      for (let i = 0; i < ref.length; i++) {
+        expect(got[i]!.shape).toEqual(ref[i]!.shape);
+        expect(Array.from(got[i]!.data)).toEqual(Array.from(ref[i]!.data));
+      }
+      // Not vacuous: neighbouring slices differ.
+      expect(Array.from(ref[1]!.data)).not.toEqual(Array.from(ref[0]!.data));
+    }
+  });
+
+  it('input gradient follows a variable after assign', async () => {
+    const rng = new Rng(3, 'assign');
+    const [xs, w1, w2] = [2 * 6 * 6 * 3, 27 * 4, 27 * 4].map((n) => randomArray(rng, n));
+    const dx = (backend: string, ws: Float32Array[]) =>
+      selectBackend(backend).then(() => {
+        const x = tf.tensor4d(xs!, [2, 6, 6, 3]);
+        const v = tf.variable(tf.tensor4d(ws[0]!, [3, 3, 3, 4]));
+        const out: Float32Array[] = [];
+        for (const w of ws) {
+          v.assign(tf.tensor4d(w, [3, 3, 3, 4]));
+          // Twice per value, as a recurrent net does within one step.
+          for (let i = 0; i < 2; i++) {
+            const g = tf.grad((x) =>
+              tf
+                .conv2d(x as tf.Tensor4D, v, 1, 'same')
+                .square()
+                .sum(),
+            )(x);
+            out.push(g.dataSync() as Float32Array);
+            g.dispose();
+          }
+        }
+        v.dispose();
+        x.dispose();
+        return out;
+      });
+    const ref = await dx('cpu', [w1!, w2!]);
+    const got = await dx('wasm', [w1!, w2!]);
+    for (let i = 0; i < ref.length; i++) expect(relErr(got[i]!, ref[i]!)).toBeLessThan(1e-3);
+    // The two values give clearly different gradients: the check is not vacuous.
+    expect(relErr(ref[2]!, ref[0]!)).toBeGreaterThan(0.5);
+  });
 });
