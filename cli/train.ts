@@ -19,6 +19,7 @@ export interface TrainArgs {
   binocular?: boolean | undefined;
   prednetChannels?: string | undefined;
   prednetLoss?: string | undefined;
+  motionTargets?: string | undefined;
   heldOutEvery?: number | undefined;
   logEvery?: number | undefined;
   checkpointEvery?: number | undefined;
@@ -56,7 +57,7 @@ export function trainCommand(y: Argv) {
     })
     .option('clip', {
       type: 'number',
-      describe: 'frames per clip (default: sfa 4, prednet 8, supervised 1)',
+      describe: 'frames per clip (default: sfa 4, prednet 8, supervised 1, egomotion 2)',
     })
     .option('size', {
       type: 'number',
@@ -80,6 +81,11 @@ export function trainCommand(y: Argv) {
       describe: 'prednet: A/R channels per layer, e.g. 3,16,32 (default 3,16)',
     })
     .option('prednet-loss', { type: 'string', describe: 'prednet: L0 or L_all (default L0)' })
+    .option('motion-targets', {
+      type: 'string',
+      describe:
+        'egomotion: motion.npy column groups to predict, e.g. head_vel,head_angvel (the default); also head_acc, head_angacc, body_vel, gravity, gaze, saccade',
+    })
     .option('held-out-every', {
       type: 'number',
       describe: 'leave every k-th sequence out of training',
@@ -96,7 +102,8 @@ export function trainCommand(y: Argv) {
     .example(
       '$0 train --data data/orbit --objective prednet --out runs/pn --steps 500 --size 32',
       '',
-    );
+    )
+    .example('$0 train --data data/walk --objective egomotion --out runs/ego --steps 1000', '');
 }
 
 const defined = <T extends object>(o: T) =>
@@ -121,6 +128,10 @@ export function trainConfigFromArgs(a: TrainArgs): TrainConfigInput {
     encoder: defined({ width: a.width, depth: a.depth, embedding: a.embedding }),
     sfa: defined({ binocular: a.binocular }),
     prednet: defined({ channels, layerLoss: a.prednetLoss as 'L0' | 'L_all' | undefined }),
+    egomotion: defined({
+      targets: a.motionTargets?.split(',').map((s) => s.trim()) as
+        NonNullable<TrainConfigInput['egomotion']>['targets'] | undefined,
+    }),
   };
 }
 

@@ -3,10 +3,14 @@ import { EYES, LAYERS, layerShape, type LayerName } from '../output/layers.ts';
 import { stableJson, type Manifest, type ShardRecord } from '../output/manifest.ts';
 import { CATEGORIES } from '../scenes/categories.ts';
 import { homeGround } from '../scenes/sampler.ts';
+import { assetsManifest } from './assets-meta.ts';
+import { categoryTable } from '../scenes/assets.ts';
 import type { Spec } from '../scenes/spec.ts';
 import type { SceneRecord } from '../scenes/types.ts';
+import { EXTRA_MEMBERS, extrasManifest } from './sample-extras.ts';
 
-export const FORMAT_VERSION = '1.0';
+// 1.1: adds the `.motion.npy` and `.txt` members (self-motion signals, captions).
+export const FORMAT_VERSION = '1.1';
 
 /** Written into the manifest so no user has to guess a convention. */
 export const CONVENTIONS = {
@@ -29,6 +33,9 @@ export const CONVENTIONS = {
   gaze: 'camera.gaze[t] = {point: fixated world point, object: fixated object id or null (scene centre), saccade: mid-saccade}',
   collisions:
     'contacts that started at frame t between objects a < b (0 = floor), physics scenes only',
+  motion:
+    '<key>.motion.npy float32 [T, C]: self-motion of the cyclopean head (columns, units, frames and the difference scheme in manifest.motion)',
+  caption: '<key>.txt: a true templated caption from the scene record (manifest.caption)',
 } as const;
 
 /** What must match for a rerun to reuse shards: the format, the generator and the full spec. */
@@ -95,13 +102,16 @@ export function buildManifest(opts: {
     layers,
     dtypes: Object.fromEntries(layers.map((l) => [l.name, l.dtype])),
     depth_far: spec.camera.far,
-    categories: CATEGORIES.map((c, i) => ({
-      index: i,
-      name: c.name,
-      diagnostic_part: c.diagnosticPart,
-    })),
+    // Procedural categories, then user glTF asset categories (scenes/assets.ts categoryTable).
+    categories: categoryTable(spec).map((c) =>
+      c.source === 'asset'
+        ? c
+        : { index: c.index, name: c.name, diagnostic_part: c.diagnostic_part },
+    ),
+    ...assetsManifest(spec),
     conventions: CONVENTIONS,
-    sample_members: ['json', ...layers.flatMap((l) => l.members)],
+    sample_members: ['json', ...layers.flatMap((l) => l.members), ...EXTRA_MEMBERS],
+    ...extrasManifest(spec.frames),
     shortcut: {
       category_correlation: spec.background.category_correlation,
       home_grounds: Object.fromEntries(

@@ -98,6 +98,11 @@ for rec in m['shards']:
             if name == 'json':
                 j = json.loads(data); assert j['key'] == key and len(j['camera']['world_from_camera']['left']) == j['T']
                 n += 1
+            elif name == 'txt':
+                assert data.decode('utf-8').strip(), name
+            elif name == m['motion']['member']:
+                a = np.load(io.BytesIO(data))
+                assert list(a.shape) == m['motion']['shape'] and str(a.dtype) == m['motion']['dtype'], (name, a.shape)
             else:
                 a = np.load(io.BytesIO(data))
                 layer = next(l for l in m['layers'] if l['name'] == name.split('.')[1])

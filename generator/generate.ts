@@ -1,4 +1,5 @@
 import { readdir, rm } from 'node:fs/promises';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { DatadietError, isDatadietError } from '../core/errors.ts';
 import { packageVersion } from '../core/paths.ts';
@@ -20,6 +21,7 @@ import { buildManifest, datasetFingerprint, sampleJson, sequenceKey } from './da
 import { FrameServer } from './frame-server.ts';
 import { previewPng } from './previews.ts';
 import { RenderWorker } from './render-worker.ts';
+import { sampleExtras } from './sample-extras.ts';
 import { myShards, planShards, type ShardPlan } from './shard-plan.ts';
 
 export interface GenerateOptions {
@@ -38,6 +40,8 @@ export interface GenerateOptions {
   /** Browser crashes or hangs tolerated per shard before giving up. */
   maxRetries?: number;
   sequenceTimeoutMs?: number;
+  /** Pin worker k's browser to CPU k mod cores (bench/ measures whether it pays on a machine). */
+  pinWorkers?: boolean;
   onEvent?: (e: GenerateEvent) => void;
 }
 
@@ -182,7 +186,10 @@ export async function generateDataset(opts: GenerateOptions): Promise<GenerateRe
     const queue = [...pending];
     const workers = Array.from(
       { length: Math.max(1, Math.min(opts.workers ?? 1, pending.length)) },
-      () => new RenderWorker(server, browser, opts.sequenceTimeoutMs),
+      (_, k) =>
+        new RenderWorker(server, browser, opts.sequenceTimeoutMs, {
+          cpus: opts.pinWorkers ? [k % cpus().length] : undefined,
+        }),
     );
     try {
       await Promise.all(
@@ -278,10 +285,19 @@ async function writeShard(
     throw writeError(e, store.location);
   });
   try {
+    // The browser renders sequence i + 1 while Node encodes and writes sequence i.
+    const renderAt = (i: number) => {
+      const rec = sampleScene(spec, shard.firstSequence + i);
+      const seq = worker.render(rec, spec.layers);
+      seq.catch(() => {}); // awaited below; a failure after an earlier error is not news
+      return { rec, seq };
+    };
+    let next = shard.sequences > 0 ? renderAt(0) : undefined;
     for (let i = 0; i < shard.sequences; i++) {
       const index = shard.firstSequence + i;
-      const rec = sampleScene(spec, index);
-      const seq = await worker.render(rec, spec.layers);
+      const { rec } = next!;
+      const seq = await next!.seq;
+      next = i + 1 < shard.sequences ? renderAt(i + 1) : undefined;
       const members = [
         { name: 'json', data: Buffer.from(JSON.stringify(sampleJson(rec))) },
         ...seq.members.map((m) => ({
@@ -292,6 +308,7 @@ async function writeShard(
             [m.data],
           ),
         })),
+        ...sampleExtras(rec),
       ];
       await writer.addSample(sequenceKey(index), members);
       if (index < (opts.previews ?? 2) && spec.layers.includes('rgb'))

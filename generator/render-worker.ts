@@ -2,7 +2,8 @@ import type { Browser, Page } from 'puppeteer-core';
 import { DatadietError } from '../core/errors.ts';
 import { memberName, type LayerName } from '../output/layers.ts';
 import type { SceneRecord } from '../scenes/types.ts';
-import { launchBrowser } from './browser.ts';
+import { shipAssets } from './asset-shipping.ts';
+import { launchBrowser, type LaunchOptions } from './browser.ts';
 import { FRAME_MAGIC, frameLayout } from './frame-layout.ts';
 import type { FrameServer } from './frame-server.ts';
 import type { RenderOptions, RenderTimings } from './page/main.ts';
@@ -27,6 +28,7 @@ export class RenderWorker {
     private readonly browserPath: string,
     /** A sequence that takes longer than this is treated as a hung browser. */
     private readonly sequenceTimeoutMs = 600_000,
+    private readonly launch: LaunchOptions = {},
   ) {}
 
   get pid(): number | undefined {
@@ -34,7 +36,7 @@ export class RenderWorker {
   }
 
   async open(): Promise<void> {
-    this.browser = await launchBrowser(this.browserPath);
+    this.browser = await launchBrowser(this.browserPath, this.launch);
     this.browser.on('disconnected', () => this.crashed?.(new Error('the browser exited')));
     this.page = await this.browser.newPage();
     const errors: string[] = [];
@@ -103,6 +105,7 @@ export class RenderWorker {
       if (++received === scene.frames) allFrames();
     });
 
+    await shipAssets(page, scene); // glTF assets and splat captures, once per page
     const opts: RenderOptions = { layers, transfer };
     const crashed = new Promise<never>((_, reject) => {
       this.crashed = reject;

@@ -97,6 +97,18 @@ function manifestLayers(manifest: Manifest, problem: (c: VerifyCode, m: string) 
       members,
     });
   }
+  // Per-sample arrays that are not per-eye layers (`motion.npy`): dtype and shape, the same way.
+  const motion = manifest.motion as { member?: unknown; dtype?: unknown; shape?: unknown } | null;
+  if (
+    typeof motion?.member === 'string' &&
+    typeof motion.dtype === 'string' &&
+    motion.dtype in DTYPES &&
+    Array.isArray(motion.shape) &&
+    motion.shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)
+  ) {
+    const { member, dtype, shape } = motion as { member: string; dtype: DType; shape: number[] };
+    layers.push({ name: 'motion', dtype, shape, members: [member] });
+  }
   return layers;
 }
 

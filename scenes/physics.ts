@@ -24,6 +24,8 @@ export interface PhysicsBodyInit {
   quaternion: Quat;
   velocity: Vec3;
   angularVelocity: Vec3;
+  /** A user glTF asset (then `parts` is empty): hull points and bounds in the object frame. */
+  asset?: { collider: 'hull' | 'box'; hullPoints: Float32Array; bounds: { min: Vec3; max: Vec3 } };
 }
 
 export interface CollisionEvent {
@@ -83,6 +85,24 @@ function colliderFor(part: PartRecord, scale: number): RAPIER.ColliderDesc {
   }
 }
 
+/** An asset's collider, positioned in the body frame: the vertices' convex hull, or their box. */
+function assetCollider(asset: NonNullable<PhysicsBodyInit['asset']>, scale: number) {
+  const { min, max } = asset.bounds;
+  const box = () =>
+    RAPIER.ColliderDesc.cuboid(
+      ((max[0] - min[0]) * scale) / 2,
+      ((max[1] - min[1]) * scale) / 2,
+      ((max[2] - min[2]) * scale) / 2,
+    ).setTranslation(
+      ((min[0] + max[0]) * scale) / 2,
+      ((min[1] + max[1]) * scale) / 2,
+      ((min[2] + max[2]) * scale) / 2,
+    );
+  if (asset.collider === 'box') return box();
+  // A flat or degenerate asset has no 3D hull: fall back to its (thin) box.
+  return RAPIER.ColliderDesc.convexHull(asset.hullPoints.map((v) => v * scale)) ?? box();
+}
+
 /**
  * Drops and throws the bodies onto a floor at y = 0 and records each body's pose at every frame,
  * plus the frames where contacts start.
@@ -124,6 +144,14 @@ export function simulateDrop(opts: {
           .setLinearDamping(0.5)
           .setAngularDamping(2),
       );
+      if (b.asset) {
+        const desc = assetCollider(b.asset, b.scale)
+          .setFriction(physics.friction)
+          .setRestitution(physics.restitution)
+          .setDensity(300)
+          .setActiveEvents(RAPIER.ActiveEvents.COLLISION_EVENTS);
+        owner.set(world.createCollider(desc, body).handle, b.id);
+      }
       for (const part of b.parts) {
         const desc = colliderFor(part, b.scale)
           .setTranslation(

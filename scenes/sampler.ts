@@ -1,8 +1,9 @@
 import { Rng } from '../core/rng.ts';
 import { sampleRig } from './camera.ts';
 import { CATEGORIES, categoryIndex, objectBounds } from './categories.ts';
+import { assetFiles, categoryTable, loadSplatFile, placeAsset } from './assets.ts';
 import { dropInit, loadPhysics, simulateDrop } from './physics.ts';
-import { add, rotate } from './vec.ts';
+import { add, qmul, rotate, rotX, rotY, rotZ } from './vec.ts';
 import {
   hslHex,
   sampleDetailMaterial,
@@ -10,12 +11,14 @@ import {
   sampleObjectMaterial,
   signatureMaterial,
 } from './materials.ts';
-import type { Spec } from './spec.ts';
+import type { AssetSpec, Spec } from './spec.ts';
 import type {
   CategoryDef,
   BackgroundRecord,
   CameraRecord,
+  SplatRecord,
   LightRecord,
+  MaterialRecord,
   ObjectRecord,
   Pose,
   Quat,
@@ -34,21 +37,25 @@ export function intrinsics(width: number, height: number, fovYDeg: number) {
 const yawQuat = (yaw: number): Quat => [0, Math.sin(yaw / 2), 0, Math.cos(yaw / 2)];
 
 /** Centre of an object's bounding box in the world, at each of its poses (the point eyes fixate). */
+const boundsOf = (o: ObjectRecord) => o.asset?.bounds ?? objectBounds(o.parts);
+
 function worldCentres(o: ObjectRecord): Vec3[] {
-  const b = objectBounds(o.parts);
+  const b = boundsOf(o);
   const c = [0, 1, 2].map((i) => ((b.min[i]! + b.max[i]!) / 2) * o.scale);
   return o.poses.map((pose) => add(pose.position, rotate(pose.quaternion, c as Vec3)));
 }
 
 function boundingRadius(o: ObjectRecord): number {
-  const b = objectBounds(o.parts);
+  const b = boundsOf(o);
   const far = [0, 1, 2].map((i) => Math.max(Math.abs(b.min[i]!), Math.abs(b.max[i]!)));
   return Math.hypot(...far) * o.scale;
 }
 
 interface Placed {
   rng: Rng;
-  category: CategoryDef;
+  /** A procedural category, or a user asset (entry and the file chosen from it). */
+  category: CategoryDef | null;
+  asset: { entry: AssetSpec; file: string } | null;
   scale: number;
   x: number;
   z: number;
@@ -61,7 +68,16 @@ function placeObjects(rng: Rng, spec: Spec): Placed[] {
   const placed: Placed[] = [];
   for (let i = 0; i < count; i++) {
     const r = rng.fork(`object/${i}`);
-    const category = CATEGORIES[categoryIndex(r.pick(o.categories))]!;
+    // Assets draw from their own stream, so specs without assets sample exactly as before.
+    const ar = r.fork('asset');
+    const asset =
+      o.assets && ar.bool(o.asset_probability ?? 1)
+        ? (() => {
+            const entry = ar.pick(o.assets);
+            return { entry, file: ar.pick(assetFiles(entry.path)) };
+          })()
+        : null;
+    const category = asset ? null : CATEGORIES[categoryIndex(r.pick(o.categories))]!;
     const scale = r.range(o.scale);
     const footprint = 0.55 * scale;
     // Rejection sampling for a free spot; after many misses accept overlap rather than fail.
@@ -74,7 +90,7 @@ function placeObjects(rng: Rng, spec: Spec): Placed[] {
       z = rad * Math.sin(ang);
       if (placed.every((p) => Math.hypot(p.x - x, p.z - z) > 0.55 * p.scale + footprint)) break;
     }
-    placed.push({ rng: r, category, scale, x, z });
+    placed.push({ rng: r, category, asset, scale, x, z });
   }
   return placed;
 }
@@ -115,9 +131,32 @@ function sampleObjects(
 ): { objects: ObjectRecord[]; collisions: SceneRecord['collisions'] } {
   const o = spec.objects;
   const placed = placeObjects(rng, spec);
+  const labels = categoryTable(spec);
+  const hulls = new Map<number, Float32Array>();
   const objects: ObjectRecord[] = placed.map((p, i) => {
     const r = p.rng;
-    const shapeIndex = categoryIndex(p.category.name);
+    if (p.asset) {
+      const { record, hullPoints, baseColor } = placeAsset(p.asset);
+      hulls.set(i + 1, hullPoints);
+      const skin = assetMaterial(baseColor);
+      return {
+        id: i + 1,
+        category: p.asset.entry.category,
+        category_index: labels.find((c) => c.name === p.asset!.entry.category)!.index,
+        diagnostic_part: p.asset.entry.part_node ?? '',
+        scale: p.scale,
+        parts: [],
+        materials: { primary: skin, secondary: skin, detail: skin },
+        texture_category: null,
+        texture_category_index: null,
+        cue_conflict: false,
+        motion: { kind: 'static', velocity: [0, 0, 0], yaw_rate: 0 },
+        poses: [],
+        asset: record,
+      };
+    }
+    const category = p.category!;
+    const shapeIndex = categoryIndex(category.name);
     let textureIndex: number | null = null;
     if (o.texture === 'category') {
       textureIndex = shapeIndex;
@@ -133,11 +172,11 @@ function sampleObjects(
         : signatureMaterial(r.fork(label), textureIndex);
     return {
       id: i + 1,
-      category: p.category.name,
+      category: category.name,
       category_index: shapeIndex,
-      diagnostic_part: p.category.diagnosticPart,
+      diagnostic_part: category.diagnosticPart,
       scale: p.scale,
-      parts: p.category.build(r.fork('parts')),
+      parts: category.build(r.fork('parts')),
       materials: {
         primary: skin('primary', hue),
         secondary: skin('secondary', (hue + 0.5) % 1),
@@ -164,6 +203,15 @@ function sampleObjects(
       id: obj.id,
       parts: obj.parts,
       scale: obj.scale,
+      ...(obj.asset
+        ? {
+            asset: {
+              collider: obj.asset.collider,
+              hullPoints: hulls.get(obj.id)!,
+              bounds: obj.asset.bounds,
+            },
+          }
+        : {}),
       ...dropInit({
         rng: placed[i]!.rng.fork('drop'),
         physics: m,
@@ -181,11 +229,36 @@ function sampleObjects(
   return { objects, collisions: sim.events };
 }
 
+/** The splat backdrop of every sequence (the same capture; the record says where it sits). */
+function splatRecord(spec: Spec): SplatRecord | undefined {
+  const sp = spec.background.splat;
+  if (!sp) return undefined;
+  const { sha256, format } = loadSplatFile(sp);
+  const [rx, ry, rz] = sp.transform.rotation_deg.map((d) => d * DEG) as Vec3;
+  return {
+    source: sp.path,
+    sha256,
+    format,
+    position: sp.transform.position,
+    // three's default Euler order 'XYZ': R = Rx · Ry · Rz.
+    quaternion: qmul(qmul(rotX(rx), rotY(ry)), rotZ(rz)),
+    scale: sp.transform.scale,
+    show_ground: sp.show_ground,
+  };
+}
+
 function sampleBackground(
   rng: Rng,
   spec: Spec,
   firstCategory: number | undefined,
 ): BackgroundRecord {
+  const splat = splatRecord(spec);
+  return splat
+    ? { ...sampleGround(rng, spec, firstCategory), splat }
+    : sampleGround(rng, spec, firstCategory);
+}
+
+function sampleGround(rng: Rng, spec: Spec, firstCategory: number | undefined): BackgroundRecord {
   const b = spec.background;
   const kind = rng.pick(b.kinds);
   // Shortcut knob: each category has a home ground; with probability ρ the scene is set there.
@@ -214,6 +287,23 @@ function sampleBackground(
     sky_color: sky,
     ground: sampleGroundMaterial(rng.fork('ground'), ground),
     correlated,
+  };
+}
+
+/**
+ * What a user asset reports as its materials: its first glTF material's base colour (the asset
+ * draws with its own materials; this record is for labels and captions).
+ */
+function assetMaterial(color: string | null): MaterialRecord {
+  const c = color ?? '#808080';
+  return {
+    color: c,
+    pattern: 'solid',
+    pattern_color: c,
+    pattern_scale: 1,
+    pattern_seed: 0,
+    roughness: 1,
+    metalness: 0,
   };
 }
 
@@ -292,4 +382,8 @@ export function sampleScene(spec: Spec, index: number): SceneRecord {
 /** Loads what `sampleScene` needs for this spec (Rapier's WebAssembly for physics scenes). */
 export async function prepareSampler(spec: Spec): Promise<void> {
   if (spec.objects.motion.kind === 'physics') await loadPhysics();
+  // Read and check every asset now, so a bad file fails before any rendering starts.
+  for (const entry of spec.objects.assets ?? [])
+    for (const file of assetFiles(entry.path)) placeAsset({ entry, file });
+  if (spec.background.splat) loadSplatFile(spec.background.splat);
 }

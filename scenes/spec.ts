@@ -112,6 +112,25 @@ const PhysicsSchema = z.strictObject({
 });
 export type PhysicsSpec = z.infer<typeof PhysicsSchema>;
 
+/**
+ * A user glTF/GLB asset (or a folder of them). `category` is a procedural category name (the asset
+ * shares its label) or a new name (labels after the procedural ones, in order of first mention).
+ */
+const AssetSchema = z.strictObject({
+  /** A .glb or .gltf file, or a folder searched recursively for them; relative to the working directory. */
+  path: z.string().min(1),
+  category: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9_-]*$/, { message: 'use lower-case letters, digits, - and _' }),
+  /** Name of the glTF node or mesh that is the diagnostic part (drawn as 1 in `parts`). */
+  part_node: z.string().min(1).optional(),
+  /** Size relative to the category's (the bounding box's longest side is scaled to it). */
+  scale: z.number().positive().max(100).default(1),
+  /** Physics collider: convex hull of the vertices, or the bounding box. */
+  collider: z.enum(['hull', 'box']).default('hull'),
+});
+export type AssetSpec = z.infer<typeof AssetSchema>;
+
 const ObjectsSchema = z.strictObject({
   count: intRange(0, 64, [1, 3]),
   categories: z
@@ -138,6 +157,36 @@ const ObjectsSchema = z.strictObject({
   texture: z.enum(['random', 'category']).default('random'),
   /** Probability that an object wears another category's signature texture (shape-bias tests). */
   cue_conflict: z.number().min(0).max(1).default(0),
+  /**
+   * User glTF assets; each object is one of them with probability `asset_probability` (default 1).
+   * Optional rather than defaulted, so specs without assets keep their fingerprint.
+   */
+  assets: z.array(AssetSchema).nonempty().optional(),
+  asset_probability: z.number().min(0).max(1).optional(),
+});
+
+const vec3 = z.tuple([z.number(), z.number(), z.number()]);
+
+/**
+ * A captured environment as 3D Gaussian splats, drawn behind the objects (a backdrop) instead of
+ * the sky, the room and, unless `show_ground`, the ground. Physics still uses the floor y = 0:
+ * align the capture's floor with it through `transform`.
+ */
+const SplatSchema = z.strictObject({
+  /** A .ply, .splat or .spz file; relative to the working directory. */
+  path: z.string().min(1),
+  /** File format; by default from the file name's extension. */
+  format: z.enum(['ply', 'splat', 'spz']).optional(),
+  /** world_from_splat: translation (m), rotation (XYZ Euler, degrees), uniform scale. */
+  transform: z
+    .strictObject({
+      position: vec3.default([0, 0, 0]),
+      rotation_deg: vec3.default([0, 0, 0]),
+      scale: z.number().positive().default(1),
+    })
+    .prefault({}),
+  /** Also draw the procedural ground plane (with depth, shadows) over the splats. */
+  show_ground: z.boolean().default(false),
 });
 
 const BackgroundSchema = z.strictObject({
@@ -154,6 +203,7 @@ const BackgroundSchema = z.strictObject({
     .array(z.enum(GROUND_KINDS))
     .nonempty()
     .default([...GROUND_KINDS]),
+  splat: SplatSchema.optional(),
 });
 
 const LightingSchema = z.strictObject({

@@ -83,6 +83,42 @@ export interface ObjectRecord {
   cue_conflict: boolean;
   /** world_from_object per frame (without scale). */
   poses: Pose[];
+  /** Set when the object is a user glTF asset (then `parts` is empty and `materials` are the asset's own). */
+  asset?: AssetRecord;
+}
+
+/**
+ * A user glTF/GLB asset as placed in a scene. Object frame = `normalise.scale` · asset frame +
+ * `normalise.offset`: the asset's bounding box is scaled to its category's size and stands on
+ * y = 0, centred over the origin, like a procedural object; `ObjectRecord.scale` applies on top.
+ */
+export interface AssetRecord {
+  /** The spec entry's path, and the file it chose (the same path unless the entry is a folder). */
+  source: string;
+  file: string;
+  /** sha256 of the file as read (with external buffers and images, of the self-contained form). */
+  sha256: string;
+  /** Name of the node or mesh that is the diagnostic part (null: none), and its glTF node indices (with descendants). */
+  part_node: string | null;
+  diagnostic_nodes: number[];
+  normalise: { scale: number; offset: Vec3 };
+  /** Bounding box in the object frame (before `ObjectRecord.scale`). */
+  bounds: { min: Vec3; max: Vec3 };
+  /** Physics collider: convex hull of the vertices, or the bounding box. */
+  collider: 'hull' | 'box';
+}
+
+/** A captured environment drawn as 3D Gaussian splats behind the objects (a backdrop). */
+export interface SplatRecord {
+  source: string;
+  sha256: string;
+  format: 'ply' | 'splat' | 'spz';
+  /** world_from_splat: position, rotation (quaternion x, y, z, w) and uniform scale. */
+  position: Vec3;
+  quaternion: Quat;
+  scale: number;
+  /** Whether the procedural ground plane is drawn as well (in every layer). */
+  show_ground: boolean;
 }
 
 export interface Intrinsics {
@@ -118,6 +154,8 @@ export interface BackgroundRecord {
   wall?: MaterialRecord;
   /** Shortcut knob: true when this ground was chosen as the home of the first object's category. */
   correlated: boolean;
+  /** Set when a Gaussian-splat capture replaces the sky (and, unless show_ground, the ground). */
+  splat?: SplatRecord;
 }
 
 export type LightRecord =

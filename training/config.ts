@@ -1,5 +1,6 @@
 /** The training run's configuration: one zod schema, the single source of its type and defaults. */
 import { z } from 'zod';
+import { MOTION_GROUPS } from '../scenes/motion.ts';
 import { EncoderConfigSchema } from './encoder.ts';
 
 export const SfaConfigSchema = z.strictObject({
@@ -17,6 +18,15 @@ export const PrednetConfigSchema = z.strictObject({
   kernel: z.number().int().min(1).max(7).default(3),
 });
 
+export const EgomotionConfigSchema = z.strictObject({
+  /** Column groups of motion.npy to predict (each x, y, z), e.g. head linear and angular velocity. */
+  targets: z
+    .array(z.enum(MOTION_GROUPS))
+    .min(1)
+    .refine((t) => new Set(t).size === t.length, { message: 'targets must not repeat' })
+    .default(['head_vel', 'head_angvel']),
+});
+
 export const TrainConfigSchema = z.strictObject({
   objective: z.string().min(1),
   steps: z.number().int().min(0),
@@ -30,6 +40,7 @@ export const TrainConfigSchema = z.strictObject({
   encoder: EncoderConfigSchema.prefault({}),
   sfa: SfaConfigSchema.prefault({}),
   prednet: PrednetConfigSchema.prefault({}),
+  egomotion: EgomotionConfigSchema.prefault({}),
   /** Clips held for shuffling; batches need clips of many sequences for SFA's covariance. */
   shuffleBuffer: z.number().int().min(1).default(1024),
   /** Hold out every k-th sequence from training (0: train on all). */

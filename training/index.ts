@@ -39,6 +39,7 @@ export {
   layerWeights,
   type PrednetModel,
 } from './objectives/prednet.ts';
+export { createEgomotion, stackPairs, type EgomotionModel } from './objectives/egomotion.ts';
 export {
   fitLinearSfa,
   slownessStats,

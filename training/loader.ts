@@ -1,6 +1,7 @@
 /**
  * Streams a dataset's shards (through output/ readers) into batches of clips: T consecutive frames
- * of one eye, optionally the other eye of the same instants, optionally a category label. A seeded
+ * of one eye, optionally the other eye of the same instants, optionally a category label, and the
+ * clip's self-motion rows (`motion.npy`) when the dataset has them. A seeded
  * shuffle buffer of bounded size mixes clips across sequences and shards; only the buffer and the
  * current sample are in memory, so datasets far larger than RAM stream through. Pixels stay uint8
  * until a batch is made into a tensor.
@@ -40,6 +41,8 @@ export const LoaderOptionsSchema = z.strictObject({
   repeat: z.boolean().default(true),
   /** Batches read ahead from disk while the consumer computes. */
   prefetch: z.number().int().min(0).default(2),
+  /** Self-motion rows of each clip (`motion.npy`); default: when the dataset has them. */
+  motion: z.boolean().optional(),
 });
 export type LoaderOptions = z.input<typeof LoaderOptionsSchema>;
 
@@ -50,6 +53,9 @@ export interface DataInfo {
   sequences: number;
   numClasses: number;
   layers: string[];
+  /** Column names of the per-sample `motion.npy` (empty when the dataset has none). */
+  motionColumns: string[];
+  motionMember: string;
 }
 
 /** A batch as tensors: pixels float32 in [0, 1]. The caller disposes it (`disposeBatch`). */
@@ -59,6 +65,8 @@ export interface Batch {
   right?: tf.Tensor5D;
   /** [B] int32 category_index */
   labels?: tf.Tensor1D;
+  /** [B, T, C] float32 self-motion rows of the clip's frames (manifest.motion.columns). */
+  motion?: tf.Tensor3D;
   keys: string[];
 }
 
@@ -66,6 +74,7 @@ interface Clip {
   key: string;
   left: Uint8Array;
   right?: Uint8Array;
+  motion?: Float32Array;
   label: number;
 }
 
@@ -77,6 +86,7 @@ export function disposeBatch(b: Batch): void {
   b.left.dispose();
   b.right?.dispose();
   b.labels?.dispose();
+  b.motion?.dispose();
 }
 
 /** Shape facts from the manifest; DATASET_NOT_FOUND / DATASET_CORRUPT when it is not a dataset. */
@@ -95,6 +105,10 @@ export async function readDataInfo(dir: string): Promise<DataInfo> {
     ? (m.layers as { name?: unknown }[]).map((l) => String(l.name))
     : [];
   const categories = Array.isArray(m.categories) ? m.categories.length : 0;
+  const motion = m.motion as { member?: unknown; columns?: { name?: unknown }[] } | undefined;
+  const motionColumns = Array.isArray(motion?.columns)
+    ? motion.columns.map((c) => String(c.name))
+    : [];
   return {
     width: num('width'),
     height: num('height'),
@@ -102,6 +116,8 @@ export async function readDataInfo(dir: string): Promise<DataInfo> {
     sequences: typeof m.sequences === 'number' ? m.sequences : 0,
     numClasses: categories,
     layers,
+    motionColumns,
+    motionMember: typeof motion?.member === 'string' ? motion.member : 'motion.npy',
   };
 }
 
@@ -147,6 +163,22 @@ function checkRgb(sample: Sample, eye: string, info: DataInfo): Uint8Array {
   return typedView(arr) as Uint8Array;
 }
 
+const wantsMotion = (o: z.infer<typeof LoaderOptionsSchema>, info: DataInfo) =>
+  o.motion ?? info.motionColumns.length > 0;
+
+function checkMotion(sample: Sample, info: DataInfo): Float32Array {
+  const arr = sampleArray(sample, info.motionMember);
+  const want = [info.frames, info.motionColumns.length];
+  if (arr.dtype !== 'float32' || arr.shape.join() !== want.join()) {
+    throw new DatadietError(
+      'DATASET_CORRUPT',
+      `${sample.shard}: sample '${sample.key}' ${info.motionMember} is ${arr.dtype} [${arr.shape.join(',')}], the manifest says float32 [${want.join(',')}]`,
+      { hint: 'regenerate the dataset' },
+    );
+  }
+  return typedView(arr) as Float32Array;
+}
+
 /** Clips of one sample, in frame order. */
 function clipsOf(sample: Sample, o: z.infer<typeof LoaderOptionsSchema>, info: DataInfo): Clip[] {
   const frame = info.height * info.width * 3;
@@ -154,12 +186,15 @@ function clipsOf(sample: Sample, o: z.infer<typeof LoaderOptionsSchema>, info: D
   const right = o.eyes === 'both' ? checkRgb(sample, 'right', info) : undefined;
   const label = o.labels ? sequenceLabel(sample) : 0;
   if (o.labels && label < 0) return []; // nothing to learn a category from
+  const motion = wantsMotion(o, info) ? checkMotion(sample, info) : undefined;
+  const cols = info.motionColumns.length;
   const out: Clip[] = [];
   for (let s = 0; s + o.clipLength <= info.frames; s += o.clipStride) {
     const range = [s * frame, (s + o.clipLength) * frame] as const;
     // Copies, so the sample's buffers can be freed while the clip waits in the buffer.
     const clip: Clip = { key: `${sample.key}@${s}`, left: left.slice(...range), label };
     if (right) clip.right = right.slice(...range);
+    if (motion) clip.motion = motion.slice(s * cols, (s + o.clipLength) * cols);
     out.push(clip);
   }
   return out;
@@ -292,6 +327,13 @@ export async function createLoader(options: LoaderOptions): Promise<Loader> {
       { hint: 'use a shorter --clip, or generate with more --frames' },
     );
   }
+  if (o.motion === true && info.motionColumns.length === 0) {
+    throw new DatadietError(
+      'MODEL_DATA_MISMATCH',
+      `${o.dir} has no self-motion signals (manifest.json has no 'motion' entry)`,
+      { hint: 'regenerate the dataset with this version of datadiet (it writes <key>.motion.npy)' },
+    );
+  }
   if (o.labels && info.numClasses === 0) {
     throw new DatadietError('MODEL_DATA_MISMATCH', `${o.dir}/manifest.json lists no categories`, {
       hint: 'supervised training needs a dataset with object categories',
@@ -307,6 +349,12 @@ export async function createLoader(options: LoaderOptions): Promise<Loader> {
           keys: raw.clips.map((c) => c.key),
         };
         if (o.eyes === 'both') b.right = toTensor(raw.clips, (c) => c.right as Uint8Array, o, info);
+        if (wantsMotion(o, info)) {
+          const cols = info.motionColumns.length;
+          const rows = new Float32Array(raw.clips.length * o.clipLength * cols);
+          raw.clips.forEach((c, i) => rows.set(c.motion as Float32Array, i * o.clipLength * cols));
+          b.motion = tf.tensor3d(rows, [raw.clips.length, o.clipLength, cols]);
+        }
         if (o.labels)
           b.labels = tf.tensor1d(
             raw.clips.map((c) => c.label),

@@ -59,7 +59,7 @@ export const CURVE_FILE = 'loss.svg';
 
 // Fields that shape the model or its data: a resumed run must agree on them.
 const modelKey = (c: TrainConfig) =>
-  JSON.stringify([c.objective, c.encoder, c.sfa, c.prednet, c.clip, c.size]);
+  JSON.stringify([c.objective, c.encoder, c.sfa, c.prednet, c.egomotion, c.clip, c.size]);
 
 async function readMetrics(runDir: string, upTo: number): Promise<string[]> {
   try {

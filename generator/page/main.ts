@@ -168,6 +168,16 @@ function rotationFlow(
   return [K.fx * (c[0]! / c[2]!) + K.cx - u, K.fy * (c[1]! / c[2]!) + K.cy - v];
 }
 
+type ObjectPose = SceneRecord['objects'][number]['poses'][number];
+const samePose = (a: ObjectPose, b: ObjectPose) =>
+  a.position.every((v, i) => v === b.position[i]) &&
+  a.quaternion.every((v, i) => v === b.quaternion[i]);
+
+/** Whether any object's pose differs between frames f − 1 and f. */
+function objectsMoved(rec: SceneRecord, f: number): boolean {
+  return rec.objects.some((o) => !samePose(o.poses[f]!, o.poses[f - 1]!));
+}
+
 async function renderSequence(rec: SceneRecord, opts: RenderOptions): Promise<RenderTimings> {
   await socketOpen;
   const { width: w, height: h, K } = rec.camera;
@@ -236,6 +246,104 @@ async function renderSequence(rec: SceneRecord, opts: RenderOptions): Promise<Re
     built.scene.updateMatrixWorld(true);
   };
 
+  // Read-back through pixel-pack buffers, one set per frame in flight (two): readPixels into a
+  // PBO only queues a copy, so the GPU renders frame f+1 while frame f is fetched, packed and
+  // sent. A plain readPixels per pass would stall four times per frame with the GPU then idle.
+  const gl = renderer.getContext() as WebGL2RenderingContext;
+  const passes: { eye: (typeof eyes)[number]; kind: 'rgb' | 'geometry' | 'normal' }[] = [];
+  for (const eye of eyes) {
+    if (want('rgb')) passes.push({ eye, kind: 'rgb' });
+    if (needGeometry) passes.push({ eye, kind: 'geometry' });
+    if (want('normal')) passes.push({ eye, kind: 'normal' });
+  }
+  const pbos = opts.transfer
+    ? [0, 1].map(() =>
+        passes.map((p) => {
+          const buffer = gl.createBuffer()!;
+          gl.bindBuffer(gl.PIXEL_PACK_BUFFER, buffer);
+          gl.bufferData(gl.PIXEL_PACK_BUFFER, n * (p.kind === 'rgb' ? 4 : 16), gl.STREAM_READ);
+          return buffer;
+        }),
+      )
+    : [];
+  gl.bindBuffer(gl.PIXEL_PACK_BUFFER, null);
+  interface InFlight {
+    f: number;
+    set: WebGLBuffer[];
+  }
+  let pending: InFlight | null = null;
+  const issueReads = (f: number): InFlight => {
+    const t0 = now();
+    const set = pbos[f % 2]!;
+    passes.forEach((p, i) => {
+      const target = targets[p.eye][p.kind];
+      const fb = (renderer.properties.get(target) as { __webglFramebuffer: WebGLFramebuffer })
+        .__webglFramebuffer;
+      renderer.state.bindFramebuffer(gl.FRAMEBUFFER, fb);
+      gl.bindBuffer(gl.PIXEL_PACK_BUFFER, set[i]!);
+      gl.readPixels(0, 0, w, h, gl.RGBA, p.kind === 'rgb' ? gl.UNSIGNED_BYTE : gl.FLOAT, 0);
+    });
+    gl.bindBuffer(gl.PIXEL_PACK_BUFFER, null);
+    renderer.setRenderTarget(null);
+    gl.flush();
+    t.readback_ms += now() - t0;
+    return { f, set };
+  };
+  const fetchPass = <T extends Uint8Array | Float32Array>(buffer: WebGLBuffer, dst: T): T => {
+    const t0 = now();
+    gl.bindBuffer(gl.PIXEL_PACK_BUFFER, buffer);
+    // Blocks (without spinning) until this PBO's copy is done; later frames keep rendering.
+    gl.getBufferSubData(gl.PIXEL_PACK_BUFFER, 0, dst);
+    gl.bindBuffer(gl.PIXEL_PACK_BUFFER, null);
+    t.readback_ms += now() - t0;
+    return dst;
+  };
+  const collect = async ({ f, set }: InFlight) => {
+    const last = f === rec.frames - 1;
+    const fNext = last ? f : f + 1;
+    const frame = new ArrayBuffer(layout.totalBytes);
+    new Uint32Array(frame, 0, 4).set([FRAME_MAGIC, rec.index, f, layout.totalBytes]);
+    const slot = (eye: string, layer: LayerName) => {
+      const s = layout.slots.find((x) => x.eye === eye && x.layer === layer)!;
+      return new Uint8Array(frame, s.offset, s.bytes);
+    };
+    for (let i = 0; i < passes.length; i++) {
+      const { eye, kind } = passes[i]!;
+      const poses = rec.camera.world_from_camera[eye];
+      if (kind === 'rgb') {
+        const px = fetchPass(set[i]!, rgba);
+        const t0 = now();
+        packRgb(px, slot(eye, 'rgb'), w, h);
+        t.pack_ms += now() - t0;
+      } else if (kind === 'geometry') {
+        const px = fetchPass(set[i]!, floats);
+        const t0 = now();
+        packGeometry(px, {
+          w,
+          h,
+          far: rec.camera.far,
+          depth: want('depth') ? new Float32Array(n) : null,
+          flow: want('flow') ? new Float32Array(n * 2) : null,
+          seg: want('seg') ? new Uint16Array(n) : null,
+          parts: want('parts') ? new Uint8Array(n) : null,
+          skyFlow: last ? null : (u, v) => rotationFlow(poses[f]!, poses[fNext]!, K, u, v),
+          write: (layer, bytes) => slot(eye, layer).set(bytes),
+        });
+        t.pack_ms += now() - t0;
+      } else {
+        const px = fetchPass(set[i]!, floats);
+        const t0 = now();
+        const s = slot(eye, 'normal');
+        packNormals(px, new Int8Array(s.buffer, s.byteOffset, n * 3), w, h);
+        t.pack_ms += now() - t0;
+      }
+    }
+    const t0 = now();
+    while (socket.bufferedAmount > MAX_BUFFERED) await sleep(1);
+    socket.send(frame);
+    t.send_wait_ms += now() - t0;
+  };
+
   try {
     for (let f = 0; f < rec.frames; f++) {
       const last = f === rec.frames - 1;
@@ -246,13 +354,16 @@ async function renderSequence(rec: SceneRecord, opts: RenderOptions): Promise<Re
         for (const m of built.meshes) m.geometry.uniforms.nextModel.value.copy(m.mesh.matrixWorld);
       }
       setPoses(f);
-      renderer.shadowMap.needsUpdate = rec.render.shadows; // once per frame, shared by both eyes
+      // Once per frame, shared by both eyes, and only when an object moved: the light is fixed,
+      // so an unchanged scene gives the same shadow map (camera motion does not change it).
+      renderer.shadowMap.needsUpdate = rec.render.shadows && (f === 0 || objectsMoved(rec, f));
 
       for (const eye of eyes) {
         const poses = rec.camera.world_from_camera[eye];
         setCamera(camera, poses[f]!);
         if (want('rgb')) {
           for (const m of built.meshes) m.mesh.material = m.color;
+          await built.backdrop?.(renderer, camera); // splat capture, sorted for this camera
           built.scene.background = built.sky;
           draw(targets[eye].rgb);
         }
@@ -286,52 +397,16 @@ async function renderSequence(rec: SceneRecord, opts: RenderOptions): Promise<Re
         continue;
       }
 
-      const frame = new ArrayBuffer(layout.totalBytes);
-      new Uint32Array(frame, 0, 4).set([FRAME_MAGIC, rec.index, f, layout.totalBytes]);
-      const slot = (eye: string, layer: LayerName) => {
-        const s = layout.slots.find((x) => x.eye === eye && x.layer === layer)!;
-        return new Uint8Array(frame, s.offset, s.bytes);
-      };
-      for (const eye of eyes) {
-        const poses = rec.camera.world_from_camera[eye];
-        if (want('rgb')) {
-          const px = read(targets[eye].rgb, rgba);
-          const t0 = now();
-          packRgb(px, slot(eye, 'rgb'), w, h);
-          t.pack_ms += now() - t0;
-        }
-        if (needGeometry) {
-          const px = read(targets[eye].geometry, floats);
-          const t0 = now();
-          packGeometry(px, {
-            w,
-            h,
-            far: rec.camera.far,
-            depth: want('depth') ? new Float32Array(n) : null,
-            flow: want('flow') ? new Float32Array(n * 2) : null,
-            seg: want('seg') ? new Uint16Array(n) : null,
-            parts: want('parts') ? new Uint8Array(n) : null,
-            skyFlow: last ? null : (u, v) => rotationFlow(poses[f]!, poses[fNext]!, K, u, v),
-            write: (layer, bytes) => slot(eye, layer).set(bytes),
-          });
-          t.pack_ms += now() - t0;
-        }
-        if (want('normal')) {
-          const px = read(targets[eye].normal, floats);
-          const t0 = now();
-          const s = slot(eye, 'normal');
-          packNormals(px, new Int8Array(s.buffer, s.byteOffset, n * 3), w, h);
-          t.pack_ms += now() - t0;
-        }
-      }
-      const t0 = now();
-      while (socket.bufferedAmount > MAX_BUFFERED) await sleep(1);
-      socket.send(frame);
-      t.send_wait_ms += now() - t0;
+      // Frame f's read-backs are queued on the GPU; frame f−1's are collected while f renders.
+      const reading = issueReads(f);
+      if (pending) await collect(pending);
+      pending = reading;
     }
+    if (pending) await collect(pending);
   } finally {
     renderer.setRenderTarget(null);
     for (const eye of eyes) for (const target of Object.values(targets[eye])) target.dispose();
+    for (const set of pbos) for (const b of set) gl.deleteBuffer(b);
     built.dispose();
   }
   return t;

@@ -11,14 +11,24 @@ import {
   Material,
   Mesh,
   MeshStandardMaterial,
+  type Object3D,
+  type PerspectiveCamera,
   PlaneGeometry,
   Scene,
   SphereGeometry,
   Texture,
   TorusGeometry,
+  type WebGLRenderer,
 } from 'three';
-import type { MaterialRecord, PrimitiveShape, SceneRecord } from '../../scenes/types.ts';
+import type {
+  MaterialRecord,
+  ObjectRecord,
+  PrimitiveShape,
+  SceneRecord,
+} from '../../scenes/types.ts';
+import { assetInstance, gltfNodeOf } from './assets.ts';
 import { geometryMaterial, type GeometryShared } from './pass-materials.ts';
+import { splatBackdrop } from './splat-backdrop.ts';
 import { patternTexture } from './textures.ts';
 
 const GROUND_SIZE_M = 400;
@@ -41,7 +51,10 @@ function geometry(shape: PrimitiveShape): BufferGeometry {
 /** Everything built for one sequence, and how to switch it between the render passes. */
 export interface BuiltScene {
   scene: Scene;
-  sky: Color;
+  /** The colour pass's background: the sky colour, or the splat backdrop's texture. */
+  sky: Color | Texture;
+  /** With a splat backdrop: draws it for this camera; await before each colour pass. */
+  backdrop?: (renderer: WebGLRenderer, camera: PerspectiveCamera) => Promise<void>;
   objects: Group[];
   /** Every mesh with its colour and geometry (depth, flow, id) materials. */
   meshes: { mesh: Mesh; color: Material; geometry: ReturnType<typeof geometryMaterial> }[];
@@ -75,6 +88,12 @@ export function buildScene(rec: SceneRecord, shared: GeometryShared): BuiltScene
       side: DoubleSide,
     });
   };
+  /** A mesh takes part in every pass: its own colour material, and a geometry material with its id. */
+  const register = (mesh: Mesh, color: Material, id: number, diagnostic: boolean) => {
+    mesh.castShadow = shadows;
+    mesh.receiveShadow = shadows;
+    meshes.push({ mesh, color, geometry: geometryMaterial({ shared, id, diagnostic }) });
+  };
   const addMesh = (
     parent: Group | Scene,
     geom: BufferGeometry,
@@ -83,30 +102,38 @@ export function buildScene(rec: SceneRecord, shared: GeometryShared): BuiltScene
     diagnostic: boolean,
   ) => {
     const mesh = new Mesh(track(geom), color);
-    mesh.castShadow = shadows;
-    mesh.receiveShadow = shadows;
     parent.add(mesh);
-    meshes.push({ mesh, color, geometry: geometryMaterial({ shared, id, diagnostic }) });
+    register(mesh, color, id, diagnostic);
     return mesh;
   };
 
-  // Background: ground (and room) draw id 0 but real depth.
+  // Background: ground (and room) draw id 0 but real depth. A splat capture replaces the sky and
+  // the room, and the ground unless asked for.
   const bg = rec.background;
-  const ground = addMesh(
-    scene,
-    // Subdivided: across two 400 m triangles the interpolated view z is off by ~2 %; 25 m cells bring
-    // it to the rasteriser's own sub-pixel limit (~5e-4) at little cost (100×100 cells halved throughput).
-    new PlaneGeometry(GROUND_SIZE_M, GROUND_SIZE_M, 16, 16),
-    standard(bg.ground, [
-      GROUND_SIZE_M * bg.ground.pattern_scale,
-      GROUND_SIZE_M * bg.ground.pattern_scale,
-    ]),
-    0,
-    false,
-  );
-  ground.rotation.x = -Math.PI / 2;
-  ground.castShadow = false;
-  if (bg.kind === 'room' && bg.room_size && bg.wall) {
+  const splat = bg.splat;
+  const sky = new Color(bg.sky_color);
+  const backdrop = splat
+    ? splatBackdrop({ rec: splat, width: rec.camera.width, height: rec.camera.height, sky })
+    : undefined;
+  if (backdrop) disposables.push(backdrop);
+  if (!splat || splat.show_ground) addGround();
+  function addGround() {
+    const ground = addMesh(
+      scene,
+      // Subdivided: across two 400 m triangles the interpolated view z is off by ~2 %; 25 m cells bring
+      // it to the rasteriser's own sub-pixel limit (~5e-4) at little cost (100×100 cells halved throughput).
+      new PlaneGeometry(GROUND_SIZE_M, GROUND_SIZE_M, 16, 16),
+      standard(bg.ground, [
+        GROUND_SIZE_M * bg.ground.pattern_scale,
+        GROUND_SIZE_M * bg.ground.pattern_scale,
+      ]),
+      0,
+      false,
+    );
+    ground.rotation.x = -Math.PI / 2;
+    ground.castShadow = false;
+  }
+  if (!splat && bg.kind === 'room' && bg.room_size && bg.wall) {
     const [sx, sy, sz] = bg.room_size;
     const wall = standard(bg.wall, [
       sx * bg.wall.pattern_scale * 0.25,
@@ -122,6 +149,12 @@ export function buildScene(rec: SceneRecord, shared: GeometryShared): BuiltScene
   for (const o of rec.objects) {
     const group = new Group();
     group.scale.setScalar(o.scale);
+    if (o.asset) {
+      group.add(assetObject(o, register));
+      scene.add(group);
+      objects.push(group);
+      continue;
+    }
     const mats = {
       primary: standard(o.materials.primary, [1, 1]),
       secondary: standard(o.materials.secondary, [1, 1]),
@@ -162,7 +195,13 @@ export function buildScene(rec: SceneRecord, shared: GeometryShared): BuiltScene
 
   return {
     scene,
-    sky: new Color(bg.sky_color),
+    sky: backdrop ? backdrop.target.texture : sky,
+    ...(backdrop
+      ? {
+          backdrop: (renderer: WebGLRenderer, camera: PerspectiveCamera) =>
+            backdrop.render(renderer, camera),
+        }
+      : {}),
     objects,
     meshes,
     shared,
@@ -172,4 +211,30 @@ export function buildScene(rec: SceneRecord, shared: GeometryShared): BuiltScene
       sun.shadow.map?.dispose();
     },
   };
+}
+
+/**
+ * A user glTF asset in the object frame: a clone of the shipped scene under a group that applies
+ * the normalisation Node computed. Every mesh keeps its glTF material for colour and gets the
+ * object's id; meshes under the diagnostic nodes are the diagnostic part.
+ */
+function assetObject(
+  o: ObjectRecord,
+  register: (mesh: Mesh, color: Material, id: number, diagnostic: boolean) => void,
+): Object3D {
+  const a = o.asset!;
+  const norm = new Group();
+  norm.scale.setScalar(a.normalise.scale);
+  norm.position.set(...a.normalise.offset);
+  const instance = assetInstance(a.sha256);
+  norm.add(instance);
+  const diagnostic = new Set(a.diagnostic_nodes);
+  instance.traverse((x) => {
+    const mesh = x as Mesh;
+    if (!mesh.isMesh) return;
+    const node = gltfNodeOf(mesh);
+    // Multi-material meshes keep their array; the geometry pass needs one material for all groups.
+    register(mesh, mesh.material as Material, o.id, node !== undefined && diagnostic.has(node));
+  });
+  return norm;
 }

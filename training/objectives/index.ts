@@ -1,6 +1,7 @@
 /** The objective registry: an explicit array, looked up by name. */
 import { DatadietError } from '../../core/errors.ts';
 import type { Objective } from '../objective.ts';
+import { egomotionObjective } from './egomotion.ts';
 import { prednetObjective } from './prednet.ts';
 import { sfaObjective } from './sfa.ts';
 import { sfaLinearObjective } from './sfa-linear.ts';
@@ -11,6 +12,7 @@ export const OBJECTIVES: readonly Objective[] = [
   prednetObjective,
   supervisedObjective,
   sfaLinearObjective,
+  egomotionObjective,
 ];
 
 export function findObjective(name: string): Objective {
