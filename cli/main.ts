@@ -5,6 +5,9 @@ import { manifestCommand, runManifest, type ManifestArgs } from './manifest.ts';
 import { runPresets } from './presets.ts';
 import { runTrain, trainCommand, type TrainArgs } from './train.ts';
 import { runVerify, verifyCommand, type VerifyArgs } from './verify.ts';
+import { demoCommand, runDemoCommand, type DemoArgs } from './demo.ts';
+import { evaluateCommand, runEvaluate, type EvaluateArgs } from './evaluate.ts';
+import { compareCommand, runCompare, type CompareArgs } from './compare.ts';
 
 type Log = (line: string) => void;
 
@@ -13,11 +16,30 @@ export function parseCli(argv: string[]) {
   return yargs(argv)
     .scriptName('datadiet')
     .command('generate', 'render a stereo dataset into WebDataset shards', generateCommand)
-    .command('train', 'train a model (sfa, prednet, supervised) on a dataset', trainCommand)
+    .command(
+      'train',
+      'train a model (sfa, prednet, supervised, egomotion) on a dataset',
+      trainCommand,
+    )
     .command('presets', 'list the built-in dataset specs', (y) =>
       y.option('show', { type: 'string', describe: 'print one preset as a full JSON spec' }),
     )
     .command('verify <location>', 'check a dataset against its manifest', verifyCommand)
+    .command(
+      'evaluate',
+      'probe accuracy, saliency alignment, shortcut reliance and shape bias of one model',
+      evaluateCommand,
+    )
+    .command(
+      'compare',
+      'evaluate several models: table (terminal, CSV, JSON) and an HTML report',
+      compareCommand,
+    )
+    .command(
+      'demo',
+      'the whole pipeline small: generate, train SFA/PredNet/supervised, compare',
+      demoCommand,
+    )
     .command(
       'manifest <location>',
       'assemble manifest.json from per-shard sidecars',
@@ -46,6 +68,9 @@ export async function main(
     else if (command === 'presets') runPresets(args as { show?: string }, log);
     else if (command === 'verify') await runVerify(args as unknown as VerifyArgs, log);
     else if (command === 'manifest') await runManifest(args as unknown as ManifestArgs, log);
+    else if (command === 'demo') await runDemoCommand(args as unknown as DemoArgs, log);
+    else if (command === 'evaluate') await runEvaluate(args as unknown as EvaluateArgs, log);
+    else if (command === 'compare') await runCompare(args as unknown as CompareArgs, log);
     return 0;
   } catch (e) {
     if (isDatadietError(e)) {

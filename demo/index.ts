@@ -1,0 +1,24 @@
+/** `datadiet demo`: the whole pipeline at a small size — generate, train three models, compare. */
+export { runDemo, type DemoHooks, type DemoResult } from './run-demo.ts';
+export {
+  planDemo,
+  parseDemoOptions,
+  datasetSeed,
+  DemoOptionsSchema,
+  DIET_FRAMES,
+  PROBE_FRAMES,
+  type DemoOptions,
+  type DemoOptionsInput,
+  type DemoPlan,
+  type DatasetPlan,
+  type RunPlan,
+} from './plan.ts';
+export {
+  DEMO_FILE,
+  DEMO_FORMAT,
+  readDemoRecord,
+  type DemoRecord,
+  type StageRecord,
+} from './record.ts';
+export { MODEL_NAMES, type CompareSummary } from './evaluate-stage.ts';
+export type { DemoProgress } from './stages.ts';

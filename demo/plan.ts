@@ -1,0 +1,146 @@
+/**
+ * What `datadiet demo` makes, as plain data: four datasets from presets (a training diet and three
+ * evaluation splits), three training runs on the diet, and one comparison. Everything is a pure
+ * function of the options, so a rerun with the same flags plans the same work and resumes it.
+ */
+import { join } from 'node:path';
+import { z } from 'zod';
+import { DatadietError } from '../core/errors.ts';
+import { Rng } from '../core/rng.ts';
+import type { SpecInput } from '../scenes/spec.ts';
+import type { TrainConfigInput } from '../training/index.ts';
+
+export const DemoOptionsSchema = z.strictObject({
+  out: z.string().min(1),
+  /** Side of every rendered frame (and so of training and evaluation). */
+  size: z.number().int().min(16).max(1024).default(32),
+  /** Sequences in the diet and in each evaluation split. */
+  sequences: z.number().int().min(8).max(1_000_000).default(128),
+  /** Optimisation steps of every run. */
+  steps: z.number().int().min(1).max(10_000_000).default(200),
+  seed: z.number().int().min(0).max(0xffffffff).default(0),
+  backend: z.string().min(1).default('auto'),
+  /** Browsers rendering in parallel. */
+  workers: z.number().int().min(1).max(64).default(1),
+  browser: z.string().min(1).optional(),
+});
+export type DemoOptionsInput = z.input<typeof DemoOptionsSchema>;
+export type DemoOptions = z.infer<typeof DemoOptionsSchema>;
+
+export type DatasetRole = 'diet' | 'probe' | 'decorrelated' | 'cue-conflict';
+
+export interface DatasetPlan {
+  name: DatasetRole;
+  preset: string;
+  /** Why the demo needs it (printed and recorded in demo.json). */
+  purpose: string;
+  dir: string;
+  /** Merged over the preset by `resolveSpec`, like CLI flags. */
+  overrides: SpecInput;
+}
+
+export interface RunPlan {
+  name: string;
+  objective: 'sfa' | 'prednet' | 'supervised';
+  dir: string;
+  config: TrainConfigInput;
+}
+
+export interface DemoPlan {
+  options: DemoOptions;
+  datasets: DatasetPlan[];
+  runs: RunPlan[];
+  reportDir: string;
+}
+
+/** Frames per diet sequence: PredNet's clips are 8 frames long. */
+export const DIET_FRAMES = 8;
+/** Frames per probe sequence: evaluation reads the middle one; PredNet's next-frame test, all. */
+export const PROBE_FRAMES = 4;
+
+/**
+ * A dataset seed derived from the demo seed and the dataset's role, so the diet and the probe
+ * split (same preset) never share scenes, and `--seed` moves every dataset at once.
+ */
+export const datasetSeed = (seed: number, role: DatasetRole) =>
+  new Rng(seed, 'demo/dataset').fork(role).streamSeed;
+
+/** Validates the options; the first problem becomes one CLI_USAGE error naming the flag. */
+export function parseDemoOptions(input: DemoOptionsInput): DemoOptions {
+  const parsed = DemoOptionsSchema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  const flag = `--${String(issue.path[0] ?? 'out')}`;
+  throw new DatadietError('CLI_USAGE', `${flag}: ${issue.message}`, {
+    hint: `pass a valid ${flag} (see \`datadiet demo --help\`)`,
+  });
+}
+
+export function planDemo(input: DemoOptionsInput): DemoPlan {
+  const options = parseDemoOptions(input);
+  const { out, size, sequences, seed } = options;
+  const frame = { width: size, height: size };
+  // Signature textures everywhere: texture is a category cue in training and in the probe, so
+  // the cue-conflict split can tell a shape-biased model from a texture-biased one.
+  const textured = { texture: 'category' } as const;
+  const split = (role: DatasetRole, frames: number): SpecInput => ({
+    ...frame,
+    seed: datasetSeed(seed, role),
+    sequences,
+    frames,
+    // Several shards so a killed run keeps most of its work.
+    sequences_per_shard: Math.max(8, Math.ceil(sequences / 4)),
+  });
+  const datasets: DatasetPlan[] = [
+    {
+      name: 'diet',
+      preset: 'shortcut-correlated',
+      purpose: `training diet: ${DIET_FRAMES}-frame stereo videos, background predicts the category`,
+      dir: join(out, 'data', 'diet'),
+      overrides: { ...split('diet', DIET_FRAMES), objects: { ...textured } },
+    },
+    {
+      name: 'probe',
+      preset: 'shortcut-correlated',
+      purpose: 'labelled probe split with diagnostic-part maps (same distribution as the diet)',
+      dir: join(out, 'data', 'probe'),
+      overrides: { ...split('probe', PROBE_FRAMES), objects: { ...textured } },
+    },
+    {
+      name: 'decorrelated',
+      preset: 'shortcut-decorrelated',
+      purpose: 'backgrounds independent of category: the shortcut-reliance test',
+      dir: join(out, 'data', 'decorrelated'),
+      overrides: { ...split('decorrelated', PROBE_FRAMES), objects: { ...textured } },
+    },
+    {
+      name: 'cue-conflict',
+      preset: 'cue-conflict',
+      purpose: "one category's shape wearing another's texture: the shape-bias test",
+      dir: join(out, 'data', 'cue-conflict'),
+      overrides: split('cue-conflict', 1),
+    },
+  ];
+  const run = (
+    name: string,
+    objective: RunPlan['objective'],
+    extra: Partial<TrainConfigInput>,
+  ) => ({
+    name,
+    objective,
+    dir: join(out, 'runs', name),
+    config: {
+      objective,
+      steps: options.steps,
+      seed,
+      checkpointEvery: Math.max(1, Math.min(100, options.steps)),
+      ...extra,
+    },
+  });
+  const runs: RunPlan[] = [
+    run('sfa', 'sfa', {}),
+    run('prednet', 'prednet', {}),
+    run('supervised', 'supervised', {}),
+  ];
+  return { options, datasets, runs, reportDir: join(out, 'report') };
+}

@@ -1,0 +1,189 @@
+/**
+ * The demo's stages, each through the project's public APIs: generate (generator/), train
+ * (training/). Each first checks whether an earlier invocation already finished the same work
+ * (dataset manifest with the same fingerprint; a run already at its step count) and then reuses
+ * it; otherwise it calls the API, which itself resumes at shard or checkpoint granularity.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { datasetFingerprint } from '../generator/dataset-meta.ts';
+import { generateDataset } from '../generator/generate.ts';
+import { MANIFEST_FILE } from '../output/manifest.ts';
+import { resolveSpec } from '../scenes/load-spec.ts';
+import { latestCheckpoint, METRICS_FILE, train } from '../training/index.ts';
+import type { DatasetPlan, DemoOptions, RunPlan } from './plan.ts';
+import type { StageRecord } from './record.ts';
+
+/** A stage's outcome before demo.json adds `ran_seconds`. */
+export type StageOutcome = Omit<StageRecord, 'ran_seconds' | 'cpu_seconds'>;
+
+export interface DemoProgress {
+  stage: string;
+  done: number;
+  total: number;
+  unit: string;
+  detail?: string;
+}
+
+export interface StageContext {
+  options: DemoOptions;
+  /** The backend chosen once for the whole demo (so `auto` is not probed again per run). */
+  backend: string;
+  version: string;
+  log: (line: string) => void;
+  progress: (p: DemoProgress) => void;
+}
+
+async function readJsonOrNull<T>(path: string): Promise<T | null> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as T;
+  } catch {
+    return null;
+  }
+}
+
+const elapsed = (t0: number) => +((performance.now() - t0) / 1000).toFixed(2);
+
+export async function generateStage(d: DatasetPlan, ctx: StageContext): Promise<StageOutcome> {
+  const t0 = performance.now();
+  const name = `generate ${d.name}`;
+  const spec = await resolveSpec({ preset: d.preset, overrides: d.overrides });
+  const fingerprint = datasetFingerprint(spec, ctx.version);
+  const details = {
+    preset: d.preset,
+    seed: spec.seed,
+    sequences: spec.sequences,
+    frames: spec.frames,
+    size: [spec.height, spec.width],
+    fingerprint,
+  };
+  const manifest = await readJsonOrNull<{ fingerprint?: string; total_bytes?: number }>(
+    join(d.dir, MANIFEST_FILE),
+  );
+  if (manifest?.fingerprint === fingerprint) {
+    return {
+      name,
+      kind: 'generate',
+      status: 'reused',
+      seconds: elapsed(t0),
+      output: d.dir,
+      details: { ...details, bytes: manifest.total_bytes },
+    };
+  }
+  let done = 0;
+  let total = 0;
+  const result = await generateDataset({
+    spec,
+    out: d.dir,
+    workers: ctx.options.workers,
+    browserPath: ctx.options.browser,
+    onEvent: (e) => {
+      if (e.type === 'plan') {
+        total = e.sequencesToRender;
+        ctx.progress({ stage: name, done: 0, total, unit: 'seq' });
+      } else if (e.type === 'sequence') {
+        ctx.progress({ stage: name, done: ++done, total, unit: 'seq' });
+      } else if (e.type === 'retry') {
+        ctx.log(`  shard ${e.shard}: ${e.reason}; restarting the browser (attempt ${e.attempt})`);
+      }
+    },
+  });
+  const written = await readJsonOrNull<{ total_bytes?: number }>(join(d.dir, MANIFEST_FILE));
+  const pairs = result.sequencesRendered * spec.frames;
+  return {
+    name,
+    kind: 'generate',
+    status: 'ran',
+    seconds: elapsed(t0),
+    output: d.dir,
+    details: {
+      ...details,
+      bytes: written?.total_bytes,
+      shards_written: result.shardsWritten,
+      shards_skipped: result.shardsSkipped,
+      stereo_pairs_per_s: +(pairs / Math.max(1e-6, result.seconds)).toFixed(2),
+    },
+  };
+}
+
+interface MetricLine {
+  step: number;
+  loss: number;
+  images_per_s?: number;
+}
+
+async function lastMetric(runDir: string): Promise<MetricLine | null> {
+  try {
+    const lines = (await readFile(join(runDir, METRICS_FILE), 'utf8')).trim().split('\n');
+    return JSON.parse(lines[lines.length - 1] ?? '') as MetricLine;
+  } catch {
+    return null;
+  }
+}
+
+/** The step of a run's newest checkpoint (0 when it has none). */
+export async function runStep(runDir: string): Promise<number> {
+  const latest = await latestCheckpoint(runDir);
+  if (latest === null) return 0;
+  const json = await readJsonOrNull<{ modelTopology?: { step?: number } }>(
+    join(latest, 'model.json'),
+  );
+  return json?.modelTopology?.step ?? 0;
+}
+
+export async function trainStage(
+  r: RunPlan,
+  data: string,
+  ctx: StageContext,
+): Promise<StageOutcome> {
+  const t0 = performance.now();
+  const name = `train ${r.name}`;
+  const steps = ctx.options.steps;
+  const base = { objective: r.objective, data, steps };
+  const reached = await runStep(r.dir);
+  if (reached >= steps) {
+    const last = await lastMetric(r.dir);
+    return {
+      name,
+      kind: 'train',
+      status: 'reused',
+      seconds: elapsed(t0),
+      output: r.dir,
+      details: { ...base, step: reached, final_loss: last?.loss ?? null },
+    };
+  }
+  const result = await train({
+    data,
+    out: r.dir,
+    backend: ctx.backend,
+    config: r.config,
+    log: (l) => ctx.log(`  ${l}`),
+    onStep: (s) =>
+      ctx.progress({
+        stage: name,
+        done: s.step - s.startStep,
+        total: s.totalSteps - s.startStep,
+        unit: 'steps',
+        detail: `loss ${s.loss.toPrecision(4)} | ${s.imagesPerSecond.toFixed(1)} img/s`,
+      }),
+  });
+  result.model.params.dispose(); // evaluation reloads the checkpoint
+  const last = await lastMetric(r.dir);
+  return {
+    name,
+    kind: 'train',
+    status: 'ran',
+    seconds: elapsed(t0),
+    output: r.dir,
+    details: {
+      ...base,
+      step: result.step,
+      resumed_from: result.startStep,
+      first_loss: result.losses[0]?.loss ?? null,
+      final_loss: last?.loss ?? null,
+      images_per_s: last?.images_per_s ?? null,
+      backend: result.backend.name,
+      checkpoint: result.checkpoint,
+    },
+  };
+}
