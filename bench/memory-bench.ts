@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { tempDir } from '../generator/test-helpers.ts';
-import { loadText, sampleTreeRss, ratioTarget, type Log, type Target } from './stats.ts';
+import { loadText, sampleTreeRss, ratioTarget, times, type Log, type Target } from './stats.ts';
 
 export interface GenerateRun {
   sequences: number;
@@ -70,7 +70,7 @@ export async function benchMemory(log: Log): Promise<Target[]> {
       peer: few,
       threshold: 1.15,
       atMost: true,
-      format: (r) => `${r.toFixed(2)}×`,
+      format: times,
       detail: `${many.toFixed(0)} / ${few.toFixed(0)} MiB peak PSS`,
     }),
     {

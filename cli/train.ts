@@ -1,5 +1,6 @@
 import type { Argv } from 'yargs';
 import { BACKEND_NAMES, OBJECTIVES, train, type TrainConfigInput } from '../training/index.ts';
+import { MOTION_GROUPS } from '../scenes/motion.ts';
 import { createProgress } from './progress.ts';
 
 export interface TrainArgs {
@@ -83,8 +84,7 @@ export function trainCommand(y: Argv) {
     .option('prednet-loss', { type: 'string', describe: 'prednet: L0 or L_all (default L0)' })
     .option('motion-targets', {
       type: 'string',
-      describe:
-        'egomotion: motion.npy column groups to predict, e.g. head_vel,head_angvel (the default); also head_acc, head_angacc, body_vel, gravity, gaze, saccade',
+      describe: `egomotion: comma-separated motion.npy column groups to predict, of ${MOTION_GROUPS.join(', ')} (default head_vel,head_angvel)`,
     })
     .option('held-out-every', {
       type: 'number',

@@ -13,7 +13,7 @@ import { runCli } from '../cli/test-helpers.ts';
 import { isDatadietError } from '../core/errors.ts';
 import { projectRoot } from '../core/paths.ts';
 import { EvalMetricsSchema } from '../evaluation/index.ts';
-import { findBrowser, launchBrowser } from '../generator/browser.ts';
+import { inspectHtml } from '../evaluation/test-helpers.ts';
 import { tempDir } from '../generator/test-helpers.ts';
 import { verifyDataset } from '../output/verify.ts';
 import { datasetSeed, planDemo, DEMO_FILE, MODEL_NAMES, type DemoRecord } from './index.ts';
@@ -181,19 +181,7 @@ describe('datadiet demo (tiny)', () => {
 
   it('writes a self-contained report that renders in headless Chromium without errors', async () => {
     const reportPath = join(out, 'report', 'report.html');
-    const browser = await launchBrowser(findBrowser());
-    try {
-      const page = await browser.newPage();
-      const problems: string[] = [];
-      page.on('console', (m) => {
-        if (m.type() === 'error' || m.type() === 'warn') problems.push(m.text());
-      });
-      page.on('pageerror', (e) => problems.push(String(e)));
-      page.on('request', (q) => {
-        if (!/^(file|data):/.test(q.url())) problems.push(`external request: ${q.url()}`);
-      });
-      page.on('requestfailed', (q) => problems.push(`request failed: ${q.url()}`));
-      await page.goto(`file://${reportPath}`, { waitUntil: 'load' });
+    const { problems } = await inspectHtml(reportPath, async (page) => {
       const labels = await page.$$eval('#scatter text', (ts) => ts.map((t) => t.textContent));
       for (const name of Object.values(MODEL_NAMES)) expect(labels).toContain(name);
       expect(await page.$$eval('#scatter circle', (cs) => cs.length)).toBe(3);
@@ -202,10 +190,8 @@ describe('datadiet demo (tiny)', () => {
       );
       expect(images.length).toBeGreaterThan(0);
       expect(images.every(Boolean)).toBe(true);
-      expect(problems).toEqual([]);
-    } finally {
-      await browser.close();
-    }
+    });
+    expect(problems).toEqual([]);
   });
 
   it.skipIf(!hasNumpy)('README: the Python snippet reads a sample of the demo diet', async () => {

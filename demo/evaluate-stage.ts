@@ -7,7 +7,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { compareModels, METRICS_FILE, type CompareRow } from '../evaluation/index.ts';
 import type { DemoPlan } from './plan.ts';
-import type { StageContext, StageOutcome } from './stages.ts';
+import { elapsed, type StageContext, type StageOutcome } from './stages.ts';
 
 export interface CompareSummary {
   reportPath: string;
@@ -62,7 +62,7 @@ export async function evaluateStage(
       name: 'evaluate',
       kind: 'evaluate',
       status: reused ? 'reused' : 'ran',
-      seconds: +((performance.now() - t0) / 1000).toFixed(2),
+      seconds: elapsed(t0),
       output: plan.reportDir,
       details: { report: result.reportPath, models: names },
     },

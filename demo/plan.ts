@@ -121,26 +121,17 @@ export function planDemo(input: DemoOptionsInput): DemoPlan {
       overrides: split('cue-conflict', 1),
     },
   ];
-  const run = (
-    name: string,
-    objective: RunPlan['objective'],
-    extra: Partial<TrainConfigInput>,
-  ) => ({
-    name,
+  // Every objective at its defaults: the demo compares objectives, not tuning.
+  const runs: RunPlan[] = (['sfa', 'prednet', 'supervised'] as const).map((objective) => ({
+    name: objective,
     objective,
-    dir: join(out, 'runs', name),
+    dir: join(out, 'runs', objective),
     config: {
       objective,
       steps: options.steps,
       seed,
       checkpointEvery: Math.max(1, Math.min(100, options.steps)),
-      ...extra,
     },
-  });
-  const runs: RunPlan[] = [
-    run('sfa', 'sfa', {}),
-    run('prednet', 'prednet', {}),
-    run('supervised', 'supervised', {}),
-  ];
+  }));
   return { options, datasets, runs, reportDir: join(out, 'report') };
 }

@@ -42,7 +42,8 @@ async function readJsonOrNull<T>(path: string): Promise<T | null> {
   }
 }
 
-const elapsed = (t0: number) => +((performance.now() - t0) / 1000).toFixed(2);
+/** Seconds since `t0` (a `performance.now()` reading), to 0.01 s. */
+export const elapsed = (t0: number) => +((performance.now() - t0) / 1000).toFixed(2);
 
 export async function generateStage(d: DatasetPlan, ctx: StageContext): Promise<StageOutcome> {
   const t0 = performance.now();

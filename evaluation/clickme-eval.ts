@@ -40,11 +40,12 @@ export async function clickmeAlignment(opts: {
     size: CLICKME_SIZE,
   });
   const n = set.labels.length;
-  const k = Math.min(opts.folds ?? CLICKME_FOLDS, n);
+  const foldCount = opts.folds ?? CLICKME_FOLDS;
+  const k = Math.min(foldCount, n);
   if (n < 2 || k < 2) {
     throw new DatadietError(
       'EVAL_DATA_UNUSABLE',
-      `--clickme ${opts.dir}: ${n} image(s) is too few for a ${CLICKME_FOLDS}-fold probe`,
+      `--clickme ${opts.dir}: ${n} image(s) is too few for a ${foldCount}-fold probe`,
       {
         hint: 'point --clickme at the Harmonization shards (val-*.tfrecords), or raise --max-samples',
       },

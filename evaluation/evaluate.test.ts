@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DatadietError } from '../core/errors.ts';
-import { findBrowser, launchBrowser } from '../generator/browser.ts';
 import { generateTiny, loadAll, tempDir, view } from '../generator/test-helpers.ts';
 import type { SpecInput } from '../scenes/spec.ts';
 import { selectBackend, train } from '../training/index.ts';
@@ -22,6 +21,7 @@ import {
   type EvalMetrics,
 } from './index.ts';
 import {
+  inspectHtml,
   maskedPoolingKernel,
   maskedPoolingModel,
   partPrior,
@@ -299,16 +299,7 @@ describe('trained runs, compare and the HTML report', () => {
     expect(html).toContain('Training curves');
     expect(html).toContain('Next-frame prediction');
 
-    const browser = await launchBrowser(findBrowser());
-    try {
-      const page = await browser.newPage();
-      const problems: string[] = [];
-      page.on('console', (m) => {
-        if (m.type() === 'error' || m.type() === 'warn') problems.push(m.text());
-      });
-      page.on('pageerror', (e) => problems.push(String(e)));
-      page.on('requestfailed', (q) => problems.push(`request failed: ${q.url()}`));
-      await page.goto(`file://${r.reportPath}`, { waitUntil: 'load' });
+    const { problems } = await inspectHtml(r.reportPath, async (page) => {
       const labels = await page.$$eval('#scatter text', (ts) => ts.map((t) => t.textContent));
       for (const n of ['part-looker', 'ground-looker', 'supervised', 'prednet'])
         expect(labels).toContain(n);
@@ -331,10 +322,8 @@ describe('trained runs, compare and the HTML report', () => {
         ),
       );
       expect(imagesOk).toBe(true);
-      expect(problems).toEqual([]);
-    } finally {
-      await browser.close();
-    }
+    });
+    expect(problems).toEqual([]);
   }, 300_000);
 });
 

@@ -55,8 +55,6 @@ export interface EvalModel {
   description: ModelDescription;
   /** sha256 of what defines the weights, for resume keys. */
   identity: string;
-  /** The run folder (training curves), for runs. */
-  runDir?: string | undefined;
   /** frames [N, H, W, 3] in [0, 1] → features [N, D] (differentiable). */
   features(x: tf.Tensor4D): tf.Tensor2D;
   /** The model's own class logits, when it has a head. */
@@ -143,7 +141,6 @@ async function loadRun(path: string): Promise<EvalModel> {
         own_head_classes: kernel ? kernel.shape[1] : undefined,
       },
       identity,
-      runDir,
       features: (x) => encode(resizeTo(x, size)).embedding,
       logits:
         kernel && bias
@@ -163,7 +160,6 @@ async function loadRun(path: string): Promise<EvalModel> {
     return {
       description: { ...base, features: 'PredNet prediction for a static clip, pooled to 8×8×3' },
       identity,
-      runDir,
       features: (x) => {
         const r = resizeTo(x, size);
         const clip = tf.stack([r, r], 1) as tf.Tensor5D;

@@ -87,7 +87,7 @@ export async function predictionMetrics(opts: {
   for await (const b of loader.batches()) {
     if (clips >= opts.maxClips) {
       disposeBatch(b);
-      continue; // drain: the generator cleans up when it ends
+      break; // `break` returns the loader's generator, which closes the shard reader
     }
     const preds = opts.predictFrames(b.left);
     const T = b.left.shape[1];

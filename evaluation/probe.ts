@@ -185,6 +185,15 @@ export function probeHead(p: LinearProbe) {
   };
 }
 
+/** Seeded Fisher–Yates shuffle; returns `a`. */
+function shuffleInPlace<T>(a: T[], rng: Rng): T[] {
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = rng.int(0, i);
+    [a[i], a[j]] = [a[j]!, a[i]!];
+  }
+  return a;
+}
+
 /**
  * A seeded split of n samples into fit and held-out parts, stratified by label so every class is
  * in the fit set when it has at least two samples.
@@ -194,15 +203,15 @@ export function splitIndices(opts: { labels: Int32Array; heldOutFraction: number
   heldOut: number[];
 } {
   const byClass = new Map<number, number[]>();
-  opts.labels.forEach((l, i) => byClass.set(l, [...(byClass.get(l) ?? []), i]));
+  opts.labels.forEach((l, i) => {
+    const rows = byClass.get(l);
+    if (rows) rows.push(i);
+    else byClass.set(l, [i]);
+  });
   const fit: number[] = [];
   const heldOut: number[] = [];
   for (const [label, rows] of [...byClass].sort((a, b) => a[0] - b[0])) {
-    const r = opts.rng.fork(`class-${label}`);
-    for (let i = rows.length - 1; i > 0; i--) {
-      const j = r.int(0, i);
-      [rows[i], rows[j]] = [rows[j]!, rows[i]!];
-    }
+    shuffleInPlace(rows, opts.rng.fork(`class-${label}`));
     const k = rows.length < 2 ? 0 : Math.max(1, Math.round(rows.length * opts.heldOutFraction));
     heldOut.push(...rows.slice(0, k));
     fit.push(...rows.slice(k));
@@ -212,11 +221,10 @@ export function splitIndices(opts: { labels: Int32Array; heldOutFraction: number
 
 /** Seeded k folds (each sample in exactly one), for the honest ClickMe probe. */
 export function kFolds(n: number, k: number, rng: Rng): number[][] {
-  const order = Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = rng.int(0, i);
-    [order[i], order[j]] = [order[j]!, order[i]!];
-  }
+  const order = shuffleInPlace(
+    Array.from({ length: n }, (_, i) => i),
+    rng,
+  );
   const folds: number[][] = Array.from({ length: k }, () => []);
   order.forEach((v, i) => folds[i % k]!.push(v));
   return folds.map((f) => f.sort((a, b) => a - b));

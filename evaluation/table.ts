@@ -51,13 +51,25 @@ export function rowOf(name: string, m: EvalMetrics): CompareRow {
   };
 }
 
-const cell = (v: unknown, digits = 3) =>
-  typeof v === 'number' ? v.toFixed(digits) : v === null || v === undefined ? '—' : String(v);
+// Errors such as next-frame MSE are often far below 0.001: three significant digits, not decimals.
+const SMALL_VALUED: ReadonlySet<keyof CompareRow> = new Set(['next_frame_mse', 'copy_last_mse']);
+
+const cell = (v: unknown, key: keyof CompareRow) =>
+  typeof v === 'number'
+    ? SMALL_VALUED.has(key)
+      ? v.toPrecision(3)
+      : v.toFixed(3)
+    : v === null || v === undefined
+      ? '—'
+      : String(v);
 
 /** Columns with at least one value, aligned for a terminal. */
 export function formatTable(rows: CompareRow[]): string {
   const cols = COLUMNS.filter((c) => rows.some((r) => r[c.key] !== null));
-  const cells = [cols.map((c) => c.header), ...rows.map((r) => cols.map((c) => cell(r[c.key])))];
+  const cells = [
+    cols.map((c) => c.header),
+    ...rows.map((r) => cols.map((c) => cell(r[c.key], c.key))),
+  ];
   const widths = cols.map((_, j) => Math.max(...cells.map((row) => row[j]!.length)));
   const line = (row: string[]) =>
     row.map((v, j) => (j === 0 ? v.padEnd(widths[j]!) : v.padStart(widths[j]!))).join('  ');

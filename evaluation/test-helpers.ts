@@ -8,7 +8,9 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import jpeg from 'jpeg-js';
+import type { Page } from 'puppeteer-core';
 import { Rng } from '../core/rng.ts';
+import { findBrowser, launchBrowser } from '../generator/browser.ts';
 import { encodeExample, writeTfRecords } from './clickme/index.ts';
 import { saveLayersModel } from './model-files.ts';
 import type { ProbeSet } from './probe-data.ts';
@@ -202,4 +204,33 @@ export async function writeSquareClickMe(dir: string, n: number): Promise<void> 
   }
   await mkdir(dir, { recursive: true });
   await writeTfRecords(join(dir, 'val-0.tfrecords'), records);
+}
+
+/**
+ * Opens a self-contained HTML file in headless Chromium and runs `inspect` on the page. Returns
+ * what it returned and every problem the page had: console errors and warnings, page errors,
+ * requests that failed or left the file (a self-contained report needs no network). The browser
+ * is closed however `inspect` ends.
+ */
+export async function inspectHtml<T>(
+  htmlPath: string,
+  inspect: (page: Page) => Promise<T>,
+): Promise<{ result: T; problems: string[] }> {
+  const browser = await launchBrowser(findBrowser());
+  try {
+    const page = await browser.newPage();
+    const problems: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warn') problems.push(m.text());
+    });
+    page.on('pageerror', (e) => problems.push(String(e)));
+    page.on('request', (q) => {
+      if (!/^(file|data):/.test(q.url())) problems.push(`external request: ${q.url()}`);
+    });
+    page.on('requestfailed', (q) => problems.push(`request failed: ${q.url()}`));
+    await page.goto(`file://${htmlPath}`, { waitUntil: 'load' });
+    return { result: await inspect(page), problems };
+  } finally {
+    await browser.close();
+  }
 }

@@ -61,13 +61,14 @@ export const CHROMIUM_ARGS = [
   '--ignore-gpu-blocklist',
 ];
 
+/** Makes each launcher script's name unique within this process. */
+let launcherCount = 0;
+
 /**
  * A launcher that starts the browser pinned to `cpus` (Linux `taskset`), so every process and
  * thread it spawns, SwiftShader's rasteriser pool included, stays on those cores: two workers on
  * two cores then stop fighting over both. Null where taskset is missing.
  */
-let launcherCount = 0;
-
 function pinnedLauncher(executablePath: string, cpus: number[]): string | null {
   const taskset = ['/usr/bin/taskset', '/bin/taskset'].find(executable);
   if (!taskset) return null;

@@ -1,3 +1,4 @@
+import { readFileSync, readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSpec } from '../scenes/load-spec.ts';
 import { sampleScene } from '../scenes/sampler.ts';
@@ -6,6 +7,23 @@ import type { SceneRecord } from '../scenes/types.ts';
 import { findBrowser } from './browser.ts';
 import { FrameServer } from './frame-server.ts';
 import { RenderWorker } from './render-worker.ts';
+
+/** Live (not zombie) Chromium processes whose parent is this test process (Linux /proc). */
+function chromiumChildren(): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const m = /^\d+ \((.*)\) (\S) (\d+)/.exec(readFileSync(`/proc/${d}/stat`, 'utf8'));
+      if (m && m[2] !== 'Z' && Number(m[3]) === process.pid && /chrom/i.test(m[1]!)) {
+        out.push(Number(d));
+      }
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return out;
+}
 
 /** A hand-built scene: one 1 m cube whose front face is exactly `distance` metres ahead. */
 function cubeAhead(distance: number, width = 64, height = 48): SceneRecord {
@@ -113,5 +131,23 @@ describe('RenderWorker', () => {
     setTimeout(() => process.kill(victim.pid!, 'SIGKILL'), 300);
     await expect(rendering).rejects.toMatchObject({ code: 'RENDER_FAILED' });
     await victim.close();
+  });
+
+  it('close() while open() is still launching leaves no browser running', async () => {
+    const before = new Set(chromiumChildren());
+    const w = new RenderWorker(server, findBrowser());
+    const opening = w.open().then(
+      () => null,
+      (e: unknown) => e,
+    );
+    await w.close();
+    await opening; // fails or not: what matters is that nothing is left running
+    let left: number[] = [];
+    for (let i = 0; i < 100; i++) {
+      left = chromiumChildren().filter((pid) => !before.has(pid));
+      if (left.length === 0) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(left).toEqual([]);
   });
 });

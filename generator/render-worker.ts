@@ -1,5 +1,5 @@
 import type { Browser, Page } from 'puppeteer-core';
-import { DatadietError } from '../core/errors.ts';
+import { DatadietError, isDatadietError } from '../core/errors.ts';
 import { memberName, type LayerName } from '../output/layers.ts';
 import type { SceneRecord } from '../scenes/types.ts';
 import { shipAssets } from './asset-shipping.ts';
@@ -19,6 +19,8 @@ let nextWorkerId = 0;
 /** One headless Chromium with one page, rendering one sequence at a time. */
 export class RenderWorker {
   private browser: Browser | undefined;
+  /** The launch `open` awaits: `close` waits for it, so a browser mid-launch is not left behind. */
+  private launching: Promise<unknown> | undefined;
   private page: Page | undefined;
   private crashed: ((e: Error) => void) | undefined;
   private readonly id = `w${nextWorkerId++}`;
@@ -36,16 +38,40 @@ export class RenderWorker {
   }
 
   async open(): Promise<void> {
-    this.browser = await launchBrowser(this.browserPath, this.launch);
-    this.browser.on('disconnected', () => this.crashed?.(new Error('the browser exited')));
-    this.page = await this.browser.newPage();
-    const errors: string[] = [];
-    this.page.on('pageerror', (e) => errors.push(String(e)));
-    await this.page.goto(this.server.pageUrl(this.id));
+    const launching = launchBrowser(this.browserPath, this.launch);
+    this.launching = launching.catch(() => {});
     try {
-      await this.page.waitForFunction('window.datadiet !== undefined', { timeout: 60_000 });
-      await this.page.evaluate('window.datadiet.ready');
+      this.browser = await launching;
+    } finally {
+      this.launching = undefined;
+    }
+    const browser = this.browser;
+    browser.on('disconnected', () => this.crashed?.(new Error('the browser exited')));
+    // A browser that exits (or is closed) while the page opens fails open() now, not after
+    // puppeteer's 30 s timeouts.
+    const exited = new Promise<never>((_, reject) =>
+      browser.once('disconnected', () =>
+        reject(
+          new DatadietError('BROWSER_FAILED', 'the browser exited while the render page opened', {
+            hint: 'check that the browser runs (`chromium --headless --version`)',
+          }),
+        ),
+      ),
+    );
+    exited.catch(() => {});
+    const errors: string[] = [];
+    const page = await Promise.race([browser.newPage(), exited]);
+    this.page = page;
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await Promise.race([page.goto(this.server.pageUrl(this.id)), exited]);
+    try {
+      await Promise.race([
+        page.waitForFunction('window.datadiet !== undefined', { timeout: 60_000 }),
+        exited,
+      ]);
+      await Promise.race([page.evaluate('window.datadiet.ready'), exited]);
     } catch (e) {
+      if (isDatadietError(e)) throw e;
       throw new DatadietError(
         'BROWSER_FAILED',
         `the render page did not start: ${errors[0] ?? (e as Error).message}`,
@@ -148,6 +174,8 @@ export class RenderWorker {
   }
 
   async close(): Promise<void> {
+    // open() sets this.browser before this wait ends (its continuation was queued first).
+    await this.launching;
     const b = this.browser;
     this.browser = undefined;
     this.page = undefined;

@@ -202,24 +202,6 @@ export function splatFile(splats: TestSplat[]): Uint8Array {
 }
 
 /**
- * A wall of splats: a grid on the plane z = `z` (facing the origin), `n` × `n` splats over
- * `size` metres, colours varying across the wall, all opaque.
- */
-export function splatWall(opts: { z: number; size: number; n: number; y0?: number }): TestSplat[] {
-  const out: TestSplat[] = [];
-  const step = opts.size / opts.n;
-  for (let i = 0; i < opts.n; i++)
-    for (let j = 0; j < opts.n; j++)
-      out.push({
-        position: [-opts.size / 2 + (i + 0.5) * step, (opts.y0 ?? 0) + (j + 0.5) * step, opts.z],
-        scale: [step * 0.6, step * 0.6, step * 0.1],
-        rgb: [40 + Math.round((200 * i) / opts.n), 200, 40 + Math.round((200 * j) / opts.n)],
-        opacity: 1,
-      });
-  return out;
-}
-
-/**
  * A shell of splats around the scene (Fibonacci sphere of `radius` m, `n` splats), so every view
  * direction ends on splats; colour varies with direction (red-green with azimuth, blue with height).
  */

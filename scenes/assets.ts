@@ -10,7 +10,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, extname, join, resolve, sep } from 'node:path';
 import { DatadietError } from '../core/errors.ts';
 import { Rng } from '../core/rng.ts';
-import { CATEGORIES, CATEGORY_NAMES, categoryIndex, objectBounds } from './categories.ts';
+import { CATEGORIES, categoryIndex, objectBounds } from './categories.ts';
 import type { AssetSpec, Spec } from './spec.ts';
 import type { AssetRecord, Vec3 } from './types.ts';
 
@@ -402,6 +402,9 @@ function analyse(json: GltfJson, buffers: Uint8Array[], file: string) {
 // ---------------------------------------------------------------------------------------------
 // Loading with a cache (assets are read once per process; the sampler is synchronous).
 
+/** ENOENT, EISDIR, EACCES… (or the message): why a read failed, for the error line. */
+const errnoOf = (e: unknown) => (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+
 const cache = new Map<string, LoadedAsset>();
 const bySha = new Map<string, Uint8Array>();
 
@@ -413,9 +416,10 @@ export function loadAssetFile(path: string): LoadedAsset {
   let raw: Uint8Array;
   try {
     raw = new Uint8Array(readFileSync(abs));
-  } catch {
-    throw new DatadietError('ASSET_NOT_FOUND', `cannot read asset ${path}`, {
+  } catch (e) {
+    throw new DatadietError('ASSET_NOT_FOUND', `cannot read asset ${path}: ${errnoOf(e)}`, {
       hint: 'asset paths are relative to the working directory; check objects.assets[].path',
+      cause: e,
     });
   }
   const isGlb =
@@ -512,8 +516,6 @@ export function categoryTable(spec: Pick<Spec, 'objects'>): {
   return table;
 }
 
-export const isProceduralCategory = (name: string) => CATEGORY_NAMES.includes(name);
-
 /**
  * Places one asset file in the object frame: longest side → category size × entry scale, standing
  * on y = 0, centred over the origin. Returns the record and the hull points in the object frame.
@@ -580,9 +582,10 @@ export function loadSplatFile(sp: { path: string; format?: 'ply' | 'splat' | 'sp
   let bytes: Uint8Array;
   try {
     bytes = new Uint8Array(readFileSync(abs));
-  } catch {
-    throw new DatadietError('ASSET_NOT_FOUND', `cannot read splat file ${sp.path}`, {
+  } catch (e) {
+    throw new DatadietError('ASSET_NOT_FOUND', `cannot read splat file ${sp.path}: ${errnoOf(e)}`, {
       hint: 'background.splat.path is relative to the working directory',
+      cause: e,
     });
   }
   const ext = extname(abs).slice(1).toLowerCase();

@@ -41,7 +41,7 @@ export const LoaderOptionsSchema = z.strictObject({
   repeat: z.boolean().default(true),
   /** Batches read ahead from disk while the consumer computes. */
   prefetch: z.number().int().min(0).default(2),
-  /** Self-motion rows of each clip (`motion.npy`); default: when the dataset has them. */
+  /** Self-motion rows of each clip (`motion.npy`); off unless asked for (only egomotion reads them). */
   motion: z.boolean().optional(),
 });
 export type LoaderOptions = z.input<typeof LoaderOptionsSchema>;
@@ -164,7 +164,7 @@ function checkRgb(sample: Sample, eye: string, info: DataInfo): Uint8Array {
 }
 
 const wantsMotion = (o: z.infer<typeof LoaderOptionsSchema>, info: DataInfo) =>
-  o.motion ?? info.motionColumns.length > 0;
+  (o.motion ?? false) && info.motionColumns.length > 0;
 
 function checkMotion(sample: Sample, info: DataInfo): Float32Array {
   const arr = sampleArray(sample, info.motionMember);

@@ -33,6 +33,8 @@ export interface LoaderNeeds {
   clipLength: number;
   eyes: 'left' | 'both';
   labels: boolean;
+  /** Self-motion rows (`motion.npy`) per clip; only egomotion reads them. */
+  motion?: boolean;
 }
 
 export interface Objective {

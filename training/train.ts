@@ -3,10 +3,11 @@
  * `config.json`, `checkpoints/step-N/` (tfjs format), `metrics.jsonl` and `loss.svg`; rerunning
  * the same command resumes from the newest checkpoint and continues the step count.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { DatadietError } from '../core/errors.ts';
+import { writeFileAtomic } from '../output/manifest.ts';
 import { Rng } from '../core/rng.ts';
 import { selectBackend, type BackendChoice } from './backend.ts';
 import {
@@ -120,6 +121,13 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 
   const info = await readDataInfo(opts.data);
   const needs = objective.needs(config);
+  if (needs.motion && info.motionColumns.length === 0) {
+    throw new DatadietError(
+      'MODEL_DATA_MISMATCH',
+      `${config.objective} needs the self-motion signals (<key>.motion.npy) that ${opts.data} lacks`,
+      { hint: 'regenerate the dataset with this version of datadiet (it writes <key>.motion.npy)' },
+    );
+  }
   const shape: ModelShape = {
     height: config.size ?? info.height,
     width: config.size ?? info.width,
@@ -158,7 +166,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     tf.dispose(Object.values(resumed.weights));
     log(`resuming from ${latest} (step ${startStep})`);
   }
-  await writeFile(
+  await writeFileAtomic(
     join(opts.out, 'config.json'),
     `${JSON.stringify({ data: opts.data, config }, null, 2)}\n`,
   );
@@ -171,6 +179,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     clipLength: needs.clipLength,
     eyes: needs.eyes,
     labels: needs.labels,
+    motion: needs.motion ?? false,
     size: config.size === undefined ? undefined : [config.size, config.size],
     shuffleBuffer: config.shuffleBuffer,
     heldOutEvery: config.heldOutEvery,
@@ -188,8 +197,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     backend: backend.name,
   });
   const writeOutputs = async () => {
-    await writeFile(join(opts.out, METRICS_FILE), metricLines.map((l) => `${l}\n`).join(''));
-    await writeFile(
+    await writeFileAtomic(join(opts.out, METRICS_FILE), metricLines.map((l) => `${l}\n`).join(''));
+    await writeFileAtomic(
       join(opts.out, CURVE_FILE),
       lossCurveSvg(losses, `${config.objective} — ${opts.out}`),
     );

@@ -122,6 +122,7 @@ describe('egomotion', () => {
       dir: data,
       batchSize: 16,
       clipLength: 2,
+      motion: true,
       heldOutEvery: 4,
       split: 'heldout',
       repeat: false,

@@ -115,7 +115,7 @@ export const egomotionObjective: Objective = {
   name: 'egomotion',
   description:
     "self-motion from consecutive frame pairs: the head's velocity and angular velocity from motion.npy (Mineault et al. 2021)",
-  needs: (c) => ({ clipLength: c.clip ?? 2, eyes: 'left', labels: false }),
+  needs: (c) => ({ clipLength: c.clip ?? 2, eyes: 'left', labels: false, motion: true }),
   create({ config, rng }) {
     if ((config.clip ?? 2) < 2) {
       throw new DatadietError(
