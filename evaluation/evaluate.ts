@@ -7,7 +7,7 @@
  * fingerprint matches the existing `metrics.json` returns it without recomputing.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { DatadietError } from '../core/errors.ts';
@@ -78,6 +78,26 @@ function fingerprintOf(o: EvaluateOptions, parts: unknown): string {
       }),
     )
     .digest('hex');
+}
+
+/**
+ * ClickMe shards by name, size and modification time: replaced shards at the same path must not
+ * reuse old metrics, and hashing gigabytes of JPEGs on every run would cost more than it saves.
+ */
+async function clickmeIdentity(dir: string): Promise<unknown> {
+  const root = resolve(dir);
+  try {
+    const names = (await readdir(root)).filter((n) => n.endsWith('.tfrecords')).sort();
+    const files = await Promise.all(
+      names.map(async (n) => {
+        const s = await stat(join(root, n));
+        return [n, s.size, s.mtimeMs];
+      }),
+    );
+    return { dir: root, files };
+  } catch {
+    return { dir: root, files: null }; // loadClickMe reports a missing folder with its own code
+  }
 }
 
 async function readExisting(out: string): Promise<EvalMetrics | null> {
@@ -168,7 +188,7 @@ export async function evaluateModel(o: EvaluateOptions): Promise<EvalMetrics> {
       data: data.identity,
       decorrelated: decor?.identity ?? null,
       cueConflict: cue?.identity ?? null,
-      clickme: o.clickme ? resolve(o.clickme) : null,
+      clickme: o.clickme ? await clickmeIdentity(o.clickme) : null,
     });
     const existing = await readExisting(o.out);
     if (existing && existing.inputs.fingerprint === fingerprint) {

@@ -127,6 +127,107 @@ describe('wasm gradient kernels', () => {
     }
   });
 
+  /** Runs `f` on cpu and on wasm (with the registry's kernels); the outputs' shapes and data. */
+  const onBoth = async (f: () => tf.Tensor | tf.Tensor[]) => {
+    const run = async (backend: string) => {
+      await selectBackend(backend);
+      return tf.tidy(() =>
+        [f()].flat().map((t) => ({ shape: t.shape, data: Array.from(t.dataSync()) })),
+      );
+    };
+    return { ref: await run('cpu'), got: await run('wasm') };
+  };
+
+  it('Concat, SplitV and Slice match cpu: every axis, short and long runs, int32', async () => {
+    const rng = new Rng(6, 'copies');
+    // Channel counts below and above the element-loop threshold (64).
+    const shapes = [
+      [2, 3, 4, 5],
+      [2, 3, 4, 70],
+      [3, 5, 2, 3],
+    ];
+    const vals = shapes.map((s) =>
+      randomArray(
+        rng,
+        s.reduce((a, b) => a * b, 1),
+      ),
+    );
+    let checked = 0;
+    for (const dtype of ['float32', 'int32'] as const) {
+      const mk = (i: number, shape: number[]) =>
+        tf.tensor(
+          dtype === 'int32' ? Int32Array.from(vals[i]!, (v) => Math.round(v * 100)) : vals[i]!,
+          shape,
+          dtype,
+        );
+      for (const i of [0, 1])
+        for (const axis of [0, 1, 2, 3, -1]) {
+          const { ref, got } = await onBoth(() => {
+            const x = mk(i, shapes[i]!);
+            const reps = [1, 1, 1, 1];
+            reps[(axis + 4) % 4] = 2;
+            const c = tf.concat([x, tf.tile(x, reps), tf.mul(x, 2)], axis);
+            return [c, ...tf.split(c, [2, -1, 3], axis), ...tf.split(c, 4, axis)];
+          });
+          expect(got.map((g) => g.shape)).toEqual(ref.map((r) => r.shape));
+          for (let j = 0; j < ref.length; j++) expect(got[j]!.data).toEqual(ref[j]!.data);
+          checked += ref.length;
+        }
+      for (const [begin, size] of [
+        [
+          [0, 1, 0, 2],
+          [-1, 2, 3, 3],
+        ],
+        [
+          [1, 0, 1, 0],
+          [1, -1, 2, 70],
+        ],
+        [
+          [1, 2, 3, 10],
+          [1, 1, 1, 50],
+        ],
+      ] as const) {
+        const { ref, got } = await onBoth(() => tf.slice(mk(1, shapes[1]!), [...begin], [...size]));
+        expect(got).toEqual(ref);
+        expect(new Set(ref[0]!.data).size).toBeGreaterThan(1);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(40);
+  });
+
+  it('Slice matches cpu on a rank-5 clip (the unstack path)', async () => {
+    const rng = new Rng(7, 'slice5');
+    const shape = [2, 4, 3, 5, 3];
+    const vals = randomArray(
+      rng,
+      shape.reduce((a, b) => a * b, 1),
+    );
+    for (const [begin, size] of [
+      [
+        [0, 1, 0, 0, 0],
+        [2, 1, 3, 5, 3],
+      ],
+      [
+        [1, 0, 1, 2, 1],
+        [1, 3, 2, 2, 2],
+      ],
+    ]) {
+      const { ref, got } = await onBoth(() => tf.slice(tf.tensor(vals, shape), begin!, size!));
+      expect(got).toEqual(ref);
+    }
+  });
+
+  it('Identity (clone) shares data yet outlives its source', async () => {
+    await selectBackend('wasm');
+    const x = tf.tensor([1, 2, 3, 4]);
+    const y = tf.clone(x);
+    x.dispose();
+    expect(Array.from(y.dataSync())).toEqual([1, 2, 3, 4]);
+    expect(Array.from(tf.add(y, 1).dataSync())).toEqual([2, 3, 4, 5]);
+    y.dispose();
+  });
+
   it('input gradient follows a variable after assign', async () => {
     const rng = new Rng(3, 'assign');
     const [xs, w1, w2] = [2 * 6 * 6 * 3, 27 * 4, 27 * 4].map((n) => randomArray(rng, n));

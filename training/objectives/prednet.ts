@@ -17,8 +17,8 @@ import type { z } from 'zod';
 type PrednetConfig = z.infer<typeof PrednetConfigSchema>;
 
 interface Conv {
-  w: tf.Variable;
-  b: tf.Variable;
+  w: tf.Tensor;
+  b: tf.Tensor;
 }
 
 export interface PrednetModel {
@@ -82,6 +82,17 @@ export function createPrednet(params: Params, c: PrednetConfig): PrednetModel {
       C.push(tf.zeros([B, h, w, r[l] as number]));
       E.push(tf.zeros([B, h, w, 2 * (a[l] as number)]));
     }
+    // At t = 0, R and E are zeros: their input channels add nothing to the gate conv, so it
+    // runs on the upsampled R_{l+1} alone (the top layer's gates are its bias). Same values,
+    // ~60 % fewer FLOPs (forward and both gradients) in that step's gate convs.
+    const upConv: Conv[] = rConv.slice(0, L - 1).map((c, l) => ({
+      w: tf.slice(
+        c.w,
+        [0, 0, (r[l] as number) + 2 * (a[l] as number), 0],
+        [-1, -1, r[l + 1] as number, -1],
+      ),
+      b: c.b,
+    }));
     const inputs = tf.unstack(frames, 1) as tf.Tensor4D[];
     const errors: tf.Tensor1D[][] = [];
     const predictions: tf.Tensor4D[] = [];
@@ -89,24 +100,29 @@ export function createPrednet(params: Params, c: PrednetConfig): PrednetModel {
       const newR: tf.Tensor4D[] = new Array<tf.Tensor4D>(L);
       const newC: tf.Tensor4D[] = new Array<tf.Tensor4D>(L);
       for (let l = L - 1; l >= 0; l--) {
-        const parts = [R[l] as tf.Tensor4D, E[l] as tf.Tensor4D];
+        const parts = t === 0 ? [] : [R[l] as tf.Tensor4D, E[l] as tf.Tensor4D];
         if (l < L - 1) {
           const above = newR[l + 1] as tf.Tensor4D;
           parts.push(tf.image.resizeNearestNeighbor(above, size(l) as [number, number]));
         }
-        const z = conv(tf.concat(parts, 3), rConv[l] as Conv, 'linear');
-        const [i, f, o, g] = tf.split(z, 4, 3) as [
-          tf.Tensor4D,
+        const [h, w] = size(l);
+        const z =
+          parts.length === 0
+            ? tf.broadcastTo(rConv[l]!.b, [B, h, w, 4 * (r[l] as number)])
+            : t === 0
+              ? conv(parts[0]!, upConv[l] as Conv, 'linear')
+              : conv(tf.concat(parts, 3), rConv[l] as Conv, 'linear');
+        // One hard sigmoid over the three gates (i, f, o), then split: fewer kernels.
+        const rl = r[l] as number;
+        const [ifo, g] = tf.split(z, [3 * rl, rl], 3) as [tf.Tensor4D, tf.Tensor4D];
+        const [i, f, o] = tf.split(hardSigmoid(ifo), 3, 3) as [
           tf.Tensor4D,
           tf.Tensor4D,
           tf.Tensor4D,
         ];
-        const cNew = tf.add(
-          tf.mul(hardSigmoid(f), C[l] as tf.Tensor4D),
-          tf.mul(hardSigmoid(i), tf.tanh(g)),
-        );
+        const cNew = tf.add(tf.mul(f, C[l] as tf.Tensor4D), tf.mul(i, tf.tanh(g)));
         newC[l] = cNew as tf.Tensor4D;
-        newR[l] = tf.mul(hardSigmoid(o), tf.tanh(cNew)) as tf.Tensor4D;
+        newR[l] = tf.mul(o, tf.tanh(cNew)) as tf.Tensor4D;
       }
       const newE: tf.Tensor4D[] = [];
       const errT: tf.Tensor1D[] = [];
