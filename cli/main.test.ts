@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { projectRoot } from '../core/paths.ts';
 import { readDataset } from '../output/reader.ts';
 import { shardFileMatches } from '../output/tar-shard.ts';
-import { tempDir } from '../generator/test-helpers.ts';
+import { chromiumProcesses, tempDir } from '../generator/test-helpers.ts';
 import { parseCli } from './main.ts';
 
 const BIN = join(projectRoot(), 'bin', 'datadiet.js');
@@ -152,7 +152,9 @@ describe('kill -9 midway, then rerun', () => {
       '--height',
       '48',
     ];
-    // Its own process group, so the kill takes Chromium down with it, as a lost node would.
+    // Its own process group, as a lost node would be; puppeteer puts Chromium in another group,
+    // so only the generator's design (DevTools over a pipe) can take the browser down with it.
+    const browsersBefore = new Set(chromiumProcesses());
     const child = spawn(process.execPath, args, { detached: true, stdio: 'ignore' });
     const deadline = Date.now() + 120_000;
     while (!existsSync(join(out, 'shards', 'shard-000001.json'))) {
@@ -161,6 +163,13 @@ describe('kill -9 midway, then rerun', () => {
     }
     process.kill(-child.pid!, 'SIGKILL');
     await new Promise((r) => child.once('exit', r));
+    let orphans: number[] = [];
+    for (let i = 0; i < 100; i++) {
+      orphans = chromiumProcesses().filter((pid) => !browsersBefore.has(pid));
+      if (orphans.length === 0) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(orphans, 'Chromium outlived the killed generator').toEqual([]);
     expect(existsSync(join(out, 'manifest.json'))).toBe(false);
     const before = await readdir(join(out, 'shards'));
     expect(before.filter((n) => n.endsWith('.json')).length).toBeLessThan(6);

@@ -101,6 +101,9 @@ export async function launchBrowser(
       headless: true,
       args: CHROMIUM_ARGS,
       protocolTimeout: 600_000,
+      // DevTools over a pipe, not a port: puppeteer starts the browser in its own process group,
+      // so when this process dies (kill -9, OOM) only the closed pipe tells Chromium to exit.
+      pipe: true,
       handleSIGINT: false,
       handleSIGTERM: false,
       handleSIGHUP: false,

@@ -1,4 +1,3 @@
-import { readFileSync, readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSpec } from '../scenes/load-spec.ts';
 import { sampleScene } from '../scenes/sampler.ts';
@@ -7,23 +6,10 @@ import type { SceneRecord } from '../scenes/types.ts';
 import { findBrowser } from './browser.ts';
 import { FrameServer } from './frame-server.ts';
 import { RenderWorker } from './render-worker.ts';
+import { chromiumProcesses } from './test-helpers.ts';
 
-/** Live (not zombie) Chromium processes whose parent is this test process (Linux /proc). */
-function chromiumChildren(): number[] {
-  const out: number[] = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const m = /^\d+ \((.*)\) (\S) (\d+)/.exec(readFileSync(`/proc/${d}/stat`, 'utf8'));
-      if (m && m[2] !== 'Z' && Number(m[3]) === process.pid && /chrom/i.test(m[1]!)) {
-        out.push(Number(d));
-      }
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  return out;
-}
+/** Chromium processes started by this test process. */
+const chromiumChildren = () => chromiumProcesses(process.pid);
 
 /** A hand-built scene: one 1 m cube whose front face is exactly `distance` metres ahead. */
 function cubeAhead(distance: number, width = 64, height = 48): SceneRecord {

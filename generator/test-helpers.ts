@@ -1,3 +1,4 @@
+import { readFileSync, readdirSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,4 +53,20 @@ export async function loadAll(dir: string): Promise<LoadedSample[]> {
 export function view(arr: NdArray | undefined) {
   if (!arr) throw new Error('missing array');
   return typedView(arr);
+}
+
+/** Live Chromium processes (Linux /proc), all of them or only the children of `parent`. */
+export function chromiumProcesses(parent?: number): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const m = /^\d+ \((.*)\) (\S) (\d+)/.exec(readFileSync(`/proc/${d}/stat`, 'utf8'));
+      if (!m || m[2] === 'Z' || !/chrom/i.test(m[1]!)) continue;
+      if (parent === undefined || Number(m[3]) === parent) out.push(Number(d));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return out;
 }
