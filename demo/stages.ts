@@ -10,7 +10,7 @@ import { datasetFingerprint } from '../generator/dataset-meta.ts';
 import { generateDataset } from '../generator/generate.ts';
 import { MANIFEST_FILE } from '../output/manifest.ts';
 import { resolveSpec } from '../scenes/load-spec.ts';
-import { latestCheckpoint, METRICS_FILE, train } from '../training/index.ts';
+import { latestCheckpoint, readRunMetrics, train, type RunMetric } from '../training/index.ts';
 import type { DatasetPlan, DemoOptions, RunPlan } from './plan.ts';
 import type { StageRecord } from './record.ts';
 
@@ -107,19 +107,9 @@ export async function generateStage(d: DatasetPlan, ctx: StageContext): Promise<
   };
 }
 
-interface MetricLine {
-  step: number;
-  loss: number;
-  images_per_s?: number;
-}
-
-async function lastMetric(runDir: string): Promise<MetricLine | null> {
-  try {
-    const lines = (await readFile(join(runDir, METRICS_FILE), 'utf8')).trim().split('\n');
-    return JSON.parse(lines[lines.length - 1] ?? '') as MetricLine;
-  } catch {
-    return null;
-  }
+async function lastMetric(runDir: string): Promise<RunMetric | null> {
+  const metrics = await readRunMetrics(runDir).catch(() => []);
+  return metrics[metrics.length - 1] ?? null;
 }
 
 /** The step of a run's newest checkpoint (0 when it has none). */

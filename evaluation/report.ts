@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { lossCurveSvg, METRICS_FILE as RUN_METRICS_FILE } from '../training/index.ts';
+import { lossCurveSvg, readRunMetrics } from '../training/index.ts';
 import type { EvalMetrics } from './metrics.ts';
 import { barsSvg, esc, scatterSvg } from './plots.ts';
 import { COLUMNS, type CompareRow } from './table.ts';
@@ -29,16 +29,9 @@ async function trainingCurve(m: EvalMetrics): Promise<string | null> {
   if (m.model.kind !== 'run') return null;
   // model.path is RUN/checkpoints/step-N.
   const runDir = dirname(dirname(m.model.path));
-  try {
-    const text = await readFile(join(runDir, RUN_METRICS_FILE), 'utf8');
-    const points = text
-      .split('\n')
-      .filter((l) => l.trim() !== '')
-      .map((l) => JSON.parse(l) as { step: number; loss: number });
-    return lossCurveSvg(points, `${m.model.name} (${m.model.objective ?? 'run'}) training loss`);
-  } catch {
-    return null;
-  }
+  const points = await readRunMetrics(runDir).catch(() => []);
+  if (points.length === 0) return null;
+  return lossCurveSvg(points, `${m.model.name} (${m.model.objective ?? 'run'}) training loss`);
 }
 
 const fmt = (v: unknown) =>

@@ -59,11 +59,11 @@ export {
   type LoadedCheckpoint,
 } from './checkpoint.ts';
 export { lossCurveSvg } from './curve.ts';
+export { METRICS_FILE, readRunMetrics, type RunMetric } from './run-metrics.ts';
 export {
   train,
   buildModel,
   loadModel,
-  METRICS_FILE,
   CURVE_FILE,
   type TrainOptions,
   type TrainResult,

@@ -3,7 +3,7 @@
  * `config.json`, `checkpoints/step-N/` (tfjs format), `metrics.jsonl` and `loss.svg`; rerunning
  * the same command resumes from the newest checkpoint and continues the step count.
  */
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { DatadietError } from '../core/errors.ts';
@@ -19,6 +19,7 @@ import {
 } from './checkpoint.ts';
 import { TrainConfigSchema, type TrainConfig, type TrainConfigInput } from './config.ts';
 import { lossCurveSvg } from './curve.ts';
+import { METRICS_FILE, readRunMetrics } from './run-metrics.ts';
 import { createLoader, disposeBatch, readDataInfo } from './loader.ts';
 import type { ModelShape, ObjectiveModel } from './objective.ts';
 import { findObjective } from './objectives/index.ts';
@@ -55,31 +56,11 @@ export interface TrainResult {
   shape: ModelShape;
 }
 
-export const METRICS_FILE = 'metrics.jsonl';
 export const CURVE_FILE = 'loss.svg';
 
 // Fields that shape the model or its data: a resumed run must agree on them.
 const modelKey = (c: TrainConfig) =>
   JSON.stringify([c.objective, c.encoder, c.sfa, c.prednet, c.egomotion, c.clip, c.size]);
-
-async function readMetrics(runDir: string, upTo: number): Promise<string[]> {
-  try {
-    const text = await readFile(join(runDir, METRICS_FILE), 'utf8');
-    return text
-      .split('\n')
-      .filter((l) => l.trim() !== '')
-      .filter((l) => {
-        try {
-          return (JSON.parse(l) as { step: number }).step <= upTo;
-        } catch {
-          return false;
-        }
-      });
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw e;
-  }
-}
 
 /** Builds a fresh model for a config and data shape (also used to rebuild from a checkpoint). */
 export function buildModel(config: TrainConfig, shape: ModelShape): ObjectiveModel {
@@ -171,8 +152,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     `${JSON.stringify({ data: opts.data, config }, null, 2)}\n`,
   );
 
-  const metricLines = await readMetrics(opts.out, startStep);
-  const losses = metricLines.map((l) => JSON.parse(l) as { step: number; loss: number });
+  const resumedMetrics = (await readRunMetrics(opts.out)).filter((m) => m.step <= startStep);
+  const metricLines = resumedMetrics.map((m) => JSON.stringify(m));
+  const losses = resumedMetrics.map(({ step, loss }) => ({ step, loss }));
   const loader = await createLoader({
     dir: opts.data,
     batchSize: config.batch,
