@@ -4,19 +4,15 @@ import { BACKEND_NAMES } from '../training/index.ts';
 import { evaluateModel, type EvalMetrics, type EvaluateOptions } from '../evaluation/index.ts';
 import { createProgress, type Progress } from './progress.ts';
 
-/** Flags shared by `evaluate` and `compare`. */
-export interface EvalDataArgs {
-  data: string;
-  decorrelated?: string | undefined;
-  cueConflict?: string | undefined;
-  clickme?: string | undefined;
-  out: string;
-  seed?: number | undefined;
-  maxSamples?: number | undefined;
+/** Flags shared by `evaluate` and `compare`: the evaluation options, SmoothGrad as two flags. */
+export type EvalDataArgs = Pick<
+  EvaluateOptions,
+  'data' | 'decorrelated' | 'cueConflict' | 'clickme' | 'out' | 'seed' | 'maxSamples'
+> & {
   smoothgrad?: number | undefined;
   smoothgradSigma?: number | undefined;
   backend: string;
-}
+};
 
 export interface EvaluateArgs extends EvalDataArgs {
   model: string;

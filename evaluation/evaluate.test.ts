@@ -9,7 +9,7 @@ import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DatadietError } from '../core/errors.ts';
+import { expectDatadietError } from '../core/test-helpers.ts';
 import { generateTiny, loadAll, tempDir, view } from '../generator/test-helpers.ts';
 import type { SpecInput } from '../scenes/spec.ts';
 import { selectBackend, train } from '../training/index.ts';
@@ -58,16 +58,6 @@ let models = '';
 let partModel = '';
 let groundModel = '';
 let partMaskSpec: Parameters<typeof maskedPoolingKernel>[0];
-
-async function expectCode(p: Promise<unknown>, code: string) {
-  const e = await p.then(
-    () => null,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(DatadietError);
-  expect((e as DatadietError).code).toBe(code);
-  return e as DatadietError;
-}
 
 beforeAll(async () => {
   await selectBackend('wasm');
@@ -331,14 +321,17 @@ describe('errors', () => {
   it('names a missing model, an invalid descriptor and a model/data shape mismatch, writing nothing', async () => {
     const dir = await tempDir('eval-err');
     const out = join(dir, 'out');
-    await expectCode(
+    await expectDatadietError(
       evaluateModel({ model: join(dir, 'nope'), data: correlated, out }),
       'MODEL_NOT_FOUND',
     );
-    await expectCode(evaluateModel({ model: dir, data: correlated, out }), 'MODEL_NOT_FOUND');
+    await expectDatadietError(
+      evaluateModel({ model: dir, data: correlated, out }),
+      'MODEL_NOT_FOUND',
+    );
     const bad = join(dir, 'bad.json');
     await writeFile(bad, JSON.stringify({ name: 'x', model: 'part-looker/model.json' }));
-    const e = await expectCode(
+    const e = await expectDatadietError(
       evaluateModel({ model: bad, data: correlated, out }),
       'BASELINE_INVALID',
     );
@@ -348,11 +341,11 @@ describe('errors', () => {
       wrongSize,
       JSON.stringify({ name: 'x', model: 'part-looker/model.json', input_size: 64 }),
     );
-    await expectCode(
+    await expectDatadietError(
       evaluateModel({ model: wrongSize, data: correlated, out }),
       'MODEL_DATA_MISMATCH',
     );
-    await expectCode(
+    await expectDatadietError(
       evaluateModel({ model: partModel, data: join(dir, 'none'), out }),
       'DATASET_NOT_FOUND',
     );
@@ -368,12 +361,12 @@ describe('errors', () => {
       layers: ['rgb', 'seg'],
     });
     const out = join(await tempDir('eval-err2'), 'out');
-    const e = await expectCode(
+    const e = await expectDatadietError(
       evaluateModel({ model: partModel, data: noParts, out }),
       'EVAL_DATA_UNUSABLE',
     );
     expect(e.message).toContain("no 'parts' layer");
-    await expectCode(
+    await expectDatadietError(
       evaluateModel({ model: partModel, data: correlated, cueConflict: decorrelated, out }),
       'EVAL_DATA_UNUSABLE',
     );

@@ -3,7 +3,8 @@ import { mkdtemp, readdir, readlink, rm, truncate, writeFile } from 'node:fs/pro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DatadietError } from '../core/errors.ts';
+import { DatadietError, type ErrorCode } from '../core/errors.ts';
+import { expectDatadietError } from '../core/test-helpers.ts';
 import { shardFileName, writeJsonAtomic, type Manifest, type ShardRecord } from './manifest.ts';
 import { encodeNpy, typedView } from './npy.ts';
 import {
@@ -56,15 +57,9 @@ async function collect(gen: AsyncGenerator<Sample>): Promise<Sample[]> {
   return out;
 }
 
-async function expectError(p: Promise<unknown>, code: string, pattern: RegExp): Promise<void> {
-  const e = await p.then(
-    () => null,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(DatadietError);
-  expect((e as DatadietError).code).toBe(code);
-  expect((e as DatadietError).message).toMatch(pattern);
-  expect((e as DatadietError).hint).toBeTruthy();
+async function expectError(p: Promise<unknown>, code: ErrorCode, pattern: RegExp): Promise<void> {
+  const e = await expectDatadietError(p, code, pattern);
+  expect(e.hint).toBeTruthy();
 }
 
 describe('splitMemberName', () => {

@@ -7,8 +7,8 @@ import { readFile, rm, truncate, writeFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { expectDatadietError } from '../core/test-helpers.ts';
 import { main } from '../cli/main.ts';
-import { DatadietError } from '../core/errors.ts';
 import { generateTiny, loadAll, tempDir, view } from '../generator/test-helpers.ts';
 import { readDataset, sampleArray, typedView } from '../output/index.ts';
 import {
@@ -48,16 +48,6 @@ beforeAll(async () => {
   data = out;
   await selectBackend('wasm');
 });
-
-async function expectCode(p: Promise<unknown>, code: string) {
-  const e = await p.then(
-    () => null,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(DatadietError);
-  expect((e as DatadietError).code).toBe(code);
-  return e as DatadietError;
-}
 
 describe('loader', () => {
   it('batches clips of consecutive frames and their stereo pairs, pixels in [0, 1]', async () => {
@@ -308,7 +298,7 @@ describe('runs', () => {
     const out = await tempDir('mismatch');
     const r = await train({ data, out, backend: 'wasm', config: tiny({ steps: 2 }) });
     r.model.params.dispose();
-    await expectCode(
+    await expectDatadietError(
       train({
         data,
         out,
@@ -317,13 +307,13 @@ describe('runs', () => {
       }),
       'RUN_MISMATCH',
     );
-    await expectCode(
+    await expectDatadietError(
       train({ data, out, backend: 'wasm', config: tiny({ steps: 3, size: 12 }) }),
       'RUN_MISMATCH',
     );
     const ck = join(out, 'checkpoints', 'step-00000002', 'weights.bin');
     await truncate(ck, 100);
-    await expectCode(
+    await expectDatadietError(
       train({ data, out, backend: 'wasm', config: tiny({ steps: 3 }) }),
       'CHECKPOINT_CORRUPT',
     );
@@ -332,7 +322,7 @@ describe('runs', () => {
 
 describe('bad input', () => {
   it('names missing and corrupt data, impossible clips, unknown objectives', async () => {
-    await expectCode(
+    await expectDatadietError(
       train({
         data: '/nonexistent/data',
         out: await tempDir('x'),
@@ -341,11 +331,11 @@ describe('bad input', () => {
       }),
       'DATASET_NOT_FOUND',
     );
-    await expectCode(
+    await expectDatadietError(
       train({ data, out: await tempDir('x'), backend: 'wasm', config: tiny({ clip: 9 }) }),
       'MODEL_DATA_MISMATCH',
     );
-    await expectCode(
+    await expectDatadietError(
       train({
         data,
         out: await tempDir('x'),
@@ -354,7 +344,7 @@ describe('bad input', () => {
       }),
       'OBJECTIVE_UNKNOWN',
     );
-    await expectCode(
+    await expectDatadietError(
       train({
         data,
         out: await tempDir('x'),
@@ -370,7 +360,7 @@ describe('bad input', () => {
     const shard = join(broken, 'shards', 'shard-000000.tar');
     const size = (await readFile(shard)).length;
     await truncate(shard, Math.floor(size / 2));
-    await expectCode(
+    await expectDatadietError(
       train({
         data: broken,
         out: await tempDir('x'),
@@ -380,7 +370,7 @@ describe('bad input', () => {
       'DATASET_CORRUPT',
     );
     await writeFile(join(broken, 'manifest.json'), '{ not json');
-    await expectCode(
+    await expectDatadietError(
       train({ data: broken, out: await tempDir('x'), backend: 'wasm', config: tiny({}) }),
       'DATASET_CORRUPT',
     );
@@ -388,13 +378,13 @@ describe('bad input', () => {
   });
 
   it('backends: unknown is a usage error; tensorflow without tfjs-node says how to install it', async () => {
-    await expectCode(selectBackend('tpu'), 'BACKEND_UNKNOWN');
+    await expectDatadietError(selectBackend('tpu'), 'BACKEND_UNKNOWN');
     const hasNode = await import('@tensorflow/tfjs-node' as string).then(
       () => true,
       () => false,
     );
     if (!hasNode) {
-      const e = await expectCode(selectBackend('tensorflow'), 'BACKEND_UNAVAILABLE');
+      const e = await expectDatadietError(selectBackend('tensorflow'), 'BACKEND_UNAVAILABLE');
       expect(e.hint).toMatch(/npm install @tensorflow\/tfjs-node-gpu/);
     }
     const auto = await selectBackend('auto');

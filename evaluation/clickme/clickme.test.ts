@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import jpeg from 'jpeg-js';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DatadietError, type ErrorCode } from '../../core/errors.ts';
+import { expectDatadietError } from '../../core/test-helpers.ts';
 import { tempDir } from '../../generator/test-helpers.ts';
 import { encodeExample, type Example } from './example.ts';
 import { loadClickMe, readClickMe } from './clickme.ts';
@@ -47,16 +47,6 @@ function record(label: bigint, rgb: [number, number, number], omit?: string): Ui
   };
   if (omit) delete ex[omit];
   return encodeExample(ex);
-}
-
-async function expectCode(p: Promise<unknown>, code: ErrorCode, pattern: RegExp) {
-  const err = await p.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(DatadietError);
-  expect((err as DatadietError).code).toBe(code);
-  expect((err as DatadietError).message).toMatch(pattern);
 }
 
 let dir: string;
@@ -151,14 +141,18 @@ describe('loadClickMe', () => {
   });
 
   it('raises CLICKME_NOT_FOUND for a missing folder, a folder without shards or a missing file', async () => {
-    await expectCode(
+    await expectDatadietError(
       loadClickMe({ dir: join(dir, 'nope') }),
       'CLICKME_NOT_FOUND',
       /does not exist/,
     );
     const empty = await tempDir('clickme-empty');
-    await expectCode(loadClickMe({ dir: empty }), 'CLICKME_NOT_FOUND', /no \*\.tfrecords files/);
-    await expectCode(
+    await expectDatadietError(
+      loadClickMe({ dir: empty }),
+      'CLICKME_NOT_FOUND',
+      /no \*\.tfrecords files/,
+    );
+    await expectDatadietError(
       loadClickMe({ files: [join(dir, 'val-99.tfrecords')] }),
       'CLICKME_NOT_FOUND',
       /val-99\.tfrecords does not exist/,
@@ -170,13 +164,13 @@ describe('loadClickMe', () => {
     await mkdir(bad, { recursive: true });
     const file = join(bad, 'val-0.tfrecords');
     await writeTfRecords(file, [record(1n, [1, 2, 3]), record(2n, [1, 2, 3], 'heatmap')]);
-    await expectCode(
+    await expectDatadietError(
       loadClickMe({ dir: bad }),
       'CLICKME_BAD_RECORD',
       /val-0\.tfrecords: record 1: missing feature 'heatmap'/,
     );
     await writeTfRecords(file, [record(1000n, [1, 2, 3])]);
-    await expectCode(
+    await expectDatadietError(
       loadClickMe({ dir: bad }),
       'CLICKME_BAD_RECORD',
       /label 1000 is outside 0\.\.999/,
@@ -187,7 +181,7 @@ describe('loadClickMe', () => {
       label: { kind: 'int64', values: [1n] },
     });
     await writeTfRecords(file, [notJpeg]);
-    await expectCode(
+    await expectDatadietError(
       loadClickMe({ dir: bad }),
       'CLICKME_BAD_RECORD',
       /record 0 image: not a decodable JPEG/,

@@ -2,6 +2,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DatadietError } from '../../core/errors.ts';
+import { expectDatadietError } from '../../core/test-helpers.ts';
 import { tempDir } from '../../generator/test-helpers.ts';
 import {
   countTfRecords,
@@ -29,14 +30,7 @@ async function readAll(file: string): Promise<Uint8Array[]> {
 }
 
 async function expectCorrupt(file: string, pattern: RegExp): Promise<DatadietError> {
-  const err = await readAll(file).then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(DatadietError);
-  const e = err as DatadietError;
-  expect(e.code).toBe('TFRECORD_CORRUPT');
-  expect(e.message).toMatch(pattern);
+  const e = await expectDatadietError(readAll(file), 'TFRECORD_CORRUPT', pattern);
   expect(e.message).toContain(file);
   return e;
 }
