@@ -124,6 +124,13 @@ describe('datadiet CLI: bad input gives one clear line, a stable code, and write
     expect(args.numShards).toBe(3);
   });
 
+  it('`<command> --help` prints the flags and runs nothing', async () => {
+    for (const command of ['generate', 'train', 'evaluate', 'compare', 'demo']) {
+      const { stdout } = await promisify(execFile)(process.execPath, [BIN, command, '--help']);
+      expect(stdout, command).toMatch(/Options:[\s\S]*--help/);
+    }
+  });
+
   it('`presets` lists every preset with a one-line summary', async () => {
     const r = await run(['presets']);
     expect(r.code).toBe(0);

@@ -62,6 +62,7 @@ export async function main(
 ): Promise<number> {
   try {
     const args = await parseCli(argv).parseAsync();
+    if (args.help) return 0; // yargs has printed it; without exitProcess it still returns the args
     const [command] = args._;
     if (command === 'generate') await runGenerate(args as unknown as GenerateArgs, log);
     else if (command === 'train') await runTrain(args as unknown as TrainArgs, log);
