@@ -4,7 +4,7 @@
  *
  * Environment: DATADIET_BENCH_TRAIN=0 skips training, DATADIET_BENCH_GENERATE=0 skips rendering,
  * DATADIET_BENCH_MEMORY=0 skips the memory runs, DATADIET_BENCH_SECONDS sets seconds per training
- * measurement (default 6).
+ * measurement (default 3; five paired rounds).
  */
 import { cpus } from 'node:os';
 import { benchGenerate, benchLayers } from './generate-bench.ts';
@@ -31,7 +31,7 @@ if (on('MEMORY')) {
 if (on('TRAIN')) {
   log('Training (images/s of full steps: forward, backward, Adam; random inputs; median step):');
   const { benchTrain } = await import('./train-bench.ts');
-  const seconds = Number(process.env.DATADIET_BENCH_SECONDS ?? 6);
+  const seconds = Number(process.env.DATADIET_BENCH_SECONDS ?? 3);
   targets.push(...(await benchTrain(log, { seconds })).targets);
 }
 printTargets(log, targets);

@@ -3,7 +3,7 @@
  * target table that `npm run bench` ends with (ratio against a peer measured in the same run).
  */
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 
 export type Log = (line: string) => void;
 
@@ -19,6 +19,23 @@ export const loadText = () =>
   `load ${loadavg()
     .map((x) => x.toFixed(2))
     .join(' / ')}`;
+
+/**
+ * Busy and total time of all cores so far (every process on the machine, from os.cpus()); the
+ * busy share between two readings is what one render worker leaves for a second.
+ */
+export function cpuTimes(): { busy: number; all: number } {
+  let busy = 0;
+  let all = 0;
+  for (const { times: t } of cpus()) {
+    busy += t.user + t.nice + t.sys + t.irq;
+    all += t.user + t.nice + t.sys + t.irq + t.idle;
+  }
+  return { busy, all };
+}
+
+export const busyShare = (a: { busy: number; all: number }, b: { busy: number; all: number }) =>
+  (b.busy - a.busy) / Math.max(1, b.all - a.all);
 
 /**
  * Steady-state rate from completion times: the median over sliding windows of `window` events of

@@ -1,6 +1,4 @@
-import { accessSync, chmodSync, constants, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { accessSync, constants } from 'node:fs';
 import { launch, type Browser } from 'puppeteer-core';
 import { DatadietError } from '../core/errors.ts';
 
@@ -61,43 +59,10 @@ export const CHROMIUM_ARGS = [
   '--ignore-gpu-blocklist',
 ];
 
-/** Makes each launcher script's name unique within this process. */
-let launcherCount = 0;
-
-/**
- * A launcher that starts the browser pinned to `cpus` (Linux `taskset`), so every process and
- * thread it spawns, SwiftShader's rasteriser pool included, stays on those cores: two workers on
- * two cores then stop fighting over both. Null where taskset is missing.
- */
-function pinnedLauncher(executablePath: string, cpus: number[]): string | null {
-  const taskset = ['/usr/bin/taskset', '/bin/taskset'].find(executable);
-  if (!taskset) return null;
-  const list = cpus.join(',');
-  const path = join(
-    tmpdir(),
-    `datadiet-browser-cpu${cpus.join('-')}-${process.pid}-${launcherCount++}.sh`,
-  );
-  const quoted = `'${executablePath.replaceAll("'", `'\\''`)}'`;
-  const tmp = `${path}.tmp`;
-  writeFileSync(tmp, `#!/bin/sh\nexec ${taskset} -c ${list} ${quoted} "$@"\n`);
-  chmodSync(tmp, 0o755);
-  renameSync(tmp, path);
-  return path;
-}
-
-export interface LaunchOptions {
-  /** Pin the browser and everything it starts to these CPU indices (Linux). */
-  cpus?: number[] | undefined;
-}
-
-export async function launchBrowser(
-  executablePath: string,
-  opts: LaunchOptions = {},
-): Promise<Browser> {
-  const pinned = opts.cpus?.length ? pinnedLauncher(executablePath, opts.cpus) : null;
+export async function launchBrowser(executablePath: string): Promise<Browser> {
   try {
     return await launch({
-      executablePath: pinned ?? executablePath,
+      executablePath,
       headless: true,
       args: CHROMIUM_ARGS,
       protocolTimeout: 600_000,
@@ -120,8 +85,5 @@ export async function launchBrowser(
         cause: e,
       },
     );
-  } finally {
-    // The shell has exec'd the browser by the time launch() settles: the launcher is done.
-    if (pinned) rmSync(pinned, { force: true });
   }
 }

@@ -1,5 +1,4 @@
 import { readdir, rm } from 'node:fs/promises';
-import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { DatadietError, isDatadietError } from '../core/errors.ts';
 import { packageVersion } from '../core/paths.ts';
@@ -40,8 +39,6 @@ export interface GenerateOptions {
   /** Browser crashes or hangs tolerated per shard before giving up. */
   maxRetries?: number;
   sequenceTimeoutMs?: number;
-  /** Pin worker k's browser to CPU k mod cores (bench/ measures whether it pays on a machine). */
-  pinWorkers?: boolean;
   onEvent?: (e: GenerateEvent) => void;
 }
 
@@ -186,10 +183,7 @@ export async function generateDataset(opts: GenerateOptions): Promise<GenerateRe
     const queue = [...pending];
     const workers = Array.from(
       { length: Math.max(1, Math.min(opts.workers ?? 1, pending.length)) },
-      (_, k) =>
-        new RenderWorker(server, browser, opts.sequenceTimeoutMs, {
-          cpus: opts.pinWorkers ? [k % cpus().length] : undefined,
-        }),
+      () => new RenderWorker(server, browser, opts.sequenceTimeoutMs),
     );
     try {
       await Promise.all(

@@ -3,7 +3,7 @@ import { DatadietError, isDatadietError } from '../core/errors.ts';
 import { memberName, type LayerName } from '../output/layers.ts';
 import type { SceneRecord } from '../scenes/types.ts';
 import { shipAssets } from './asset-shipping.ts';
-import { launchBrowser, type LaunchOptions } from './browser.ts';
+import { launchBrowser } from './browser.ts';
 import { FRAME_MAGIC, frameLayout } from './frame-layout.ts';
 import type { FrameServer } from './frame-server.ts';
 import type { RenderOptions, RenderTimings } from './page/main.ts';
@@ -30,7 +30,6 @@ export class RenderWorker {
     private readonly browserPath: string,
     /** A sequence that takes longer than this is treated as a hung browser. */
     private readonly sequenceTimeoutMs = 600_000,
-    private readonly launch: LaunchOptions = {},
   ) {}
 
   get pid(): number | undefined {
@@ -38,7 +37,7 @@ export class RenderWorker {
   }
 
   async open(): Promise<void> {
-    const launching = launchBrowser(this.browserPath, this.launch);
+    const launching = launchBrowser(this.browserPath);
     this.launching = launching.catch(() => {});
     try {
       this.browser = await launching;
