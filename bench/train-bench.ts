@@ -37,6 +37,13 @@ export interface Case {
 const ENC = { batch: 32, frames: 2, size: 64 };
 const PN = { batch: 4, frames: 10, size: 64, channels: [3, 16, 32, 64] };
 
+/**
+ * One forward 3×3 conv the size of PredNet's layer-1 gate conv ([B, H, W, Cin] → Cout): raw
+ * convolution throughput on each side, which bounds the PredNet ratio (convolutions are ~80 % of
+ * its step).
+ */
+const GATE_CONV = [PN.batch, PN.size / 2, PN.size / 2, 80, 64] as const;
+
 export function encoderCase(scale = 1): Case {
   const batch = Math.max(1, Math.round(ENC.batch * scale));
   return {
@@ -207,7 +214,33 @@ e = Enc().to(dev); xe = torch.rand(${ENC.batch * ENC.frames}, 3, ${ENC.size}, ${
 print('encoder', bench(e, lambda: enc_loss(e, xe, ${ENC.batch}, ${ENC.frames}), ${ENC.batch * ENC.frames}))
 p = PredNet([${PN.channels.join(', ')}]).to(dev); xp = torch.rand(${PN.batch}, ${PN.frames}, 3, ${PN.size}, ${PN.size}, device=dev)
 print('prednet', bench(p, lambda: p(xp), ${PN.batch * PN.frames}))
+n, h, w, ci, co = ${GATE_CONV.join(', ')}
+xc = torch.rand(n, ci, h, w, device=dev); wc = torch.rand(co, ci, 3, 3, device=dev)
+for _ in range(3): F.conv2d(xc, wc, padding=1)
+sync(); ts = []
+for _ in range(21):
+    s0 = time.perf_counter(); F.conv2d(xc, wc, padding=1); sync(); ts.append(time.perf_counter() - s0)
+ts.sort()
+print('conv_gflops', 2 * n * h * w * ci * co * 9 / ts[10] / 1e9)
 `;
+
+/** GFLOP/s of that conv on the active tfjs backend: median of 21 after 3 warm-ups. */
+export function tfjsConvGflops(): number {
+  const [n, h, w, ci, co] = GATE_CONV;
+  const x = tf.randomUniform([n, h, w, ci]) as tf.Tensor4D;
+  const f = tf.randomUniform([3, 3, ci, co]) as tf.Tensor4D;
+  const run = () => tf.tidy(() => tf.conv2d(x, f, 1, 'same')).dataSync();
+  for (let i = 0; i < 3; i++) run();
+  const ts: number[] = [];
+  for (let i = 0; i < 21; i++) {
+    const t0 = performance.now();
+    run();
+    ts.push(performance.now() - t0);
+  }
+  x.dispose();
+  f.dispose();
+  return (2 * n * h * w * ci * co * 9) / (median(ts) / 1000) / 1e9;
+}
 
 /**
  * PyTorch images/s for the same two models (CPU with `threads`, or 'cuda'), or the reason it
@@ -216,7 +249,7 @@ print('prednet', bench(p, lambda: p(xp), ${PN.batch * PN.frames}))
 export function torchPeer(
   seconds: number,
   opts: { threads?: number; device?: 'cpu' | 'cuda' } = {},
-): { rates: Record<string, number> } | { missing: string } {
+): { rates: Record<string, number>; convGflops: number } | { missing: string } {
   const device = opts.device ?? 'cpu';
   const dir = mkdtempSync(join(tmpdir(), 'datadiet-torch-'));
   const script = join(dir, 'peer.py');
@@ -244,11 +277,13 @@ export function torchPeer(
         timeout: 300_000,
       });
       const rates: Record<string, number> = {};
+      let convGflops = NaN;
       for (const line of out.trim().split('\n')) {
         const [k, v] = line.split(' ');
-        if (k && v) rates[k] = Number(v);
+        if (k === 'conv_gflops') convGflops = Number(v);
+        else if (k && v) rates[k] = Number(v);
       }
-      return { rates };
+      return { rates, convGflops };
     }
     return {
       missing:
@@ -333,6 +368,10 @@ export async function benchTrain(
         if (!peaks.has(key)) peaks.set(key, r.peakMiB);
       }
     }
+    await selectBackend('wasm');
+    const conv = tfjsConvGflops();
+    rates.set('wasm conv', [...(rates.get('wasm conv') ?? []), conv]);
+    log(`    tfjs wasm       gate conv ${conv.toFixed(1).padStart(7)} GFLOP/s`);
     if (missing !== null) continue;
     const p = torchPeer(seconds, { threads: PEER_THREADS });
     if ('missing' in p) {
@@ -346,11 +385,17 @@ export async function benchTrain(
       const key = `pytorch-cpu ${model}`;
       rates.set(key, [...(rates.get(key) ?? []), ips]);
     }
+    log(
+      `    PyTorch CPU (${PEER_THREADS} thread) gate conv ${p.convGflops.toFixed(1).padStart(7)} GFLOP/s`,
+    );
+    rates.set('pytorch-cpu conv', [...(rates.get('pytorch-cpu conv') ?? []), p.convGflops]);
   }
-  const rows: TrainRow[] = [...rates].map(([key, xs]) => {
-    const [backend, model] = key.split(' ') as [string, string];
-    return { backend, model, imagesPerSecond: median(xs), peakMiB: peaks.get(key) ?? null };
-  });
+  const rows: TrainRow[] = [...rates]
+    .filter(([key]) => !key.endsWith(' conv'))
+    .map(([key, xs]) => {
+      const [backend, model] = key.split(' ') as [string, string];
+      return { backend, model, imagesPerSecond: median(xs), peakMiB: peaks.get(key) ?? null };
+    });
   const targets: Target[] = [];
   for (const model of ['encoder', 'prednet']) {
     const name = `tfjs-wasm vs PyTorch CPU, ${model === 'encoder' ? 'SFA encoder' : 'PredNet'}`;
@@ -361,6 +406,13 @@ export async function benchTrain(
       targets.push({ name, verdict: 'SKIP', detail: 'no figure from one side' });
     else targets.push(pairedTarget(name, wasm, peer));
   }
+  const convs = [rates.get('wasm conv') ?? [], rates.get('pytorch-cpu conv') ?? []] as const;
+  if (convs[1].length > 0)
+    targets.push({
+      name: 'conv throughput, tfjs-wasm vs PyTorch CPU',
+      verdict: 'INFO',
+      detail: `${pct(median(convs[0]) / median(convs[1]))} (${median(convs[0]).toFixed(1)} / ${median(convs[1]).toFixed(1)} GFLOP/s, one 3×3 conv ${GATE_CONV.slice(0, 4).join('×')} → ${GATE_CONV[4]}, 1 thread each): the ceiling of a conv-bound model's ratio`,
+    });
   for (const r of rows.filter((x) => x.backend === 'wasm' && x.peakMiB !== null))
     targets.push({
       name: `train peak RSS, ${r.model} (wasm)`,
