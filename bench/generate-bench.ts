@@ -14,7 +14,7 @@ import { findBrowser } from '../generator/browser.ts';
 import { FrameServer } from '../generator/frame-server.ts';
 import { generateDataset } from '../generator/generate.ts';
 import { RenderWorker } from '../generator/render-worker.ts';
-import { tempDir } from '../generator/test-helpers.ts';
+import { tempDir } from '../core/paths.ts';
 import { parseSpec } from '../scenes/load-spec.ts';
 import { sampleScene } from '../scenes/sampler.ts';
 import type { Spec, SpecInput } from '../scenes/spec.ts';

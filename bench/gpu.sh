@@ -7,7 +7,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 fail() {
-  printf '{"error": "%s"}\n' "$1"
+  # JSON string: escape backslashes and quotes (messages quote commands and paths).
+  printf '{"error": "%s"}\n' "$(printf '%s' "$1" | sed 's/\\/\\\\/g; s/"/\\"/g')"
   echo "bench/gpu.sh: $1" >&2
   exit 2
 }

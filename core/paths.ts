@@ -1,4 +1,6 @@
 import { existsSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -21,3 +23,6 @@ export async function packageVersion(): Promise<string> {
   };
   return pkg.version;
 }
+
+/** A fresh folder under the OS temp dir, `datadiet-<label>-XXXXXX` (tests and benchmarks). */
+export const tempDir = (label: string) => mkdtemp(join(tmpdir(), `datadiet-${label}-`));

@@ -1,12 +1,11 @@
 import { build } from 'esbuild';
 import { join } from 'node:path';
 import { projectRoot } from '../core/paths.ts';
-
-let cached: Promise<string> | undefined;
+import { buildOnce } from './build-once.ts';
 
 /** The page script: generator/page/main.ts with three.js, bundled once per process (~0.3 s). */
-export function pageBundle(): Promise<string> {
-  cached ??= build({
+export const pageBundle = buildOnce(() =>
+  build({
     entryPoints: [join(projectRoot(), 'generator', 'page', 'main.ts')],
     bundle: true,
     write: false,
@@ -14,6 +13,5 @@ export function pageBundle(): Promise<string> {
     target: 'chrome120',
     minify: false,
     logLevel: 'silent',
-  }).then((r) => r.outputFiles[0]!.text);
-  return cached;
-}
+  }).then((r) => r.outputFiles[0]!.text),
+);

@@ -1,7 +1,6 @@
 import { build } from 'esbuild';
 import { projectRoot } from '../core/paths.ts';
-
-let cached: Promise<string> | undefined;
+import { buildOnce } from './build-once.ts';
 
 /**
  * Spark (the Gaussian-splat renderer, ~3 MB) as a separate ES module, bundled once per process and
@@ -9,8 +8,8 @@ let cached: Promise<string> | undefined;
  * Its `three` imports resolve to the page's own three.js (`globalThis.__datadietThree`), so splat
  * meshes and the page's renderer share one copy of three.
  */
-export function sparkBundle(): Promise<string> {
-  cached ??= build({
+export const sparkBundle = buildOnce(() =>
+  build({
     stdin: {
       contents: "export * from '@sparkjsdev/spark';",
       resolveDir: projectRoot(),
@@ -33,6 +32,5 @@ export function sparkBundle(): Promise<string> {
         },
       },
     ],
-  }).then((r) => r.outputFiles[0]!.text);
-  return cached;
-}
+  }).then((r) => r.outputFiles[0]!.text),
+);

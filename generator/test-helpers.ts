@@ -1,7 +1,5 @@
 import { readFileSync, readdirSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { tempDir } from '../core/paths.ts';
 import { readDataset, sampleArray, sampleJson, typedView, type NdArray } from '../output/index.ts';
 import type { ShardRecord } from '../output/manifest.ts';
 import { readManifest } from '../output/reader.ts';
@@ -9,7 +7,7 @@ import { parseSpec } from '../scenes/load-spec.ts';
 import type { SpecInput } from '../scenes/spec.ts';
 import { generateDataset, type GenerateOptions } from './generate.ts';
 
-export const tempDir = (label: string) => mkdtemp(join(tmpdir(), `datadiet-${label}-`));
+export { tempDir };
 
 /** Generates a dataset from a partial spec into a fresh temp folder. */
 export async function generateTiny(spec: SpecInput, opts: Partial<GenerateOptions> = {}) {
