@@ -344,6 +344,20 @@ describe('bad input', () => {
       }),
       'OBJECTIVE_UNKNOWN',
     );
+    // A bad value names the flag the user typed, not the config path.
+    await expectDatadietError(
+      train({
+        data,
+        out: await tempDir('x'),
+        backend: 'wasm',
+        config: tiny({
+          objective: 'egomotion',
+          egomotion: { targets: ['head_vel', 'nope' as 'gaze'] },
+        }),
+      }),
+      'CLI_USAGE',
+      /^--motion-targets, item 2: .*head_angvel/,
+    );
     await expectDatadietError(
       train({
         data,

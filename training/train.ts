@@ -17,7 +17,12 @@ import {
   saveCheckpoint,
   type CheckpointMeta,
 } from './checkpoint.ts';
-import { TrainConfigSchema, type TrainConfig, type TrainConfigInput } from './config.ts';
+import {
+  TRAIN_FLAG_FOR_FIELD,
+  TrainConfigSchema,
+  type TrainConfig,
+  type TrainConfigInput,
+} from './config.ts';
 import { lossCurveSvg } from './curve.ts';
 import { METRICS_FILE, readRunMetrics } from './run-metrics.ts';
 import { createLoader, disposeBatch, readDataInfo } from './loader.ts';
@@ -86,11 +91,20 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const log = opts.log ?? (() => {});
   const parsed = TrainConfigSchema.safeParse(opts.config);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
+    const issue = parsed.error.issues[0]!;
+    // egomotion.targets.1 → --motion-targets, item 2
+    const at = issue.path.findIndex((k) => typeof k === 'number');
+    const field = (at < 0 ? issue.path : issue.path.slice(0, at)).join('.');
+    const flag = TRAIN_FLAG_FOR_FIELD[field];
+    const item = at < 0 ? '' : `, item ${Number(issue.path[at]) + 1}`;
     throw new DatadietError(
       'CLI_USAGE',
-      `train config: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`,
-      { hint: 'see `datadiet train --help`' },
+      `${flag ?? `train config ${field}`}${item}: ${issue.message}`,
+      {
+        hint: flag
+          ? `pass a valid ${flag}; \`datadiet train --help\` lists the values`
+          : 'see `datadiet train --help`',
+      },
     );
   }
   const config = parsed.data;
