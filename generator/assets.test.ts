@@ -5,6 +5,7 @@ import { writeRobotGlb } from '../scenes/asset-fixtures.ts';
 import { CATEGORIES } from '../scenes/categories.ts';
 import type { SpecInput } from '../scenes/spec.ts';
 import type { ObjectRecord } from '../scenes/types.ts';
+import { expectDatadietError } from '../core/test-helpers.ts';
 import { generateTiny, loadAll, tempDir, view, type LoadedSample } from './test-helpers.ts';
 
 /** One robot asset standing still in the middle of the view, seen by a static camera. */
@@ -143,5 +144,19 @@ describe('user glTF assets in a generated dataset (real Chromium, hand-built GLB
     const flow = view(sample.arrays.get('left.flow.npy'));
     for (let i = 0; i < 48 * 48; i++)
       if (seg[i] === obj.id) expect(Math.abs(flow[2 * i]!)).toBeLessThan(1e-3);
+  });
+});
+
+describe('resuming a dataset made from asset files', () => {
+  it('reuses shards while the asset bytes are the same, and refuses the folder once they change', async () => {
+    const dir = await tempDir('asset-resume');
+    const glb = await writeRobotGlb(dir, 'robot.glb', { bodyTexture: [210, 20, 20] });
+    const { out } = await generateTiny(spec(glb));
+    const again = await generateTiny(spec(glb), { out });
+    expect(again.result.shardsSkipped).toBe(1);
+    expect(again.result.sequencesRendered).toBe(0);
+    // Same path, same spec, other bytes: old shards must not be mixed with new ones.
+    await writeRobotGlb(dir, 'robot.glb', { bodyTexture: [20, 20, 210], rootScale: 2 });
+    await expectDatadietError(generateTiny(spec(glb), { out }), 'OUT_DIR_MISMATCH', /input files/);
   });
 });

@@ -38,10 +38,19 @@ export const CONVENTIONS = {
   caption: '<key>.txt: a true templated caption from the scene record (manifest.caption)',
 } as const;
 
-/** What must match for a rerun to reuse shards: the format, the generator and the full spec. */
-export function datasetFingerprint(spec: Spec, generatorVersion: string): string {
+/**
+ * What must match for a rerun to reuse shards: the format, the generator, the full spec and the
+ * contents of the input files it names (path → sha256; left out when there are none, so datasets
+ * without assets keep their fingerprints).
+ */
+export function datasetFingerprint(
+  spec: Spec,
+  generatorVersion: string,
+  inputs: Record<string, string> = {},
+): string {
+  const what = { format_version: FORMAT_VERSION, generator: generatorVersion, spec };
   return createHash('sha256')
-    .update(stableJson({ format_version: FORMAT_VERSION, generator: generatorVersion, spec }))
+    .update(stableJson(Object.keys(inputs).length ? { ...what, inputs } : what))
     .digest('hex');
 }
 

@@ -73,6 +73,8 @@ export interface Sidecar {
   /** With these, `datadiet manifest` can assemble manifest.json from the sidecars alone. */
   spec?: Spec;
   generator_version?: string;
+  /** sha256 of each input file the spec names (assets, splats), part of the fingerprint. */
+  inputs?: Record<string, string>;
 }
 
 export const sidecarName = (index: number) =>
@@ -97,7 +99,7 @@ async function checkSameDataset(
     if (fp !== undefined && fp !== fingerprint) {
       throw new DatadietError(
         'OUT_DIR_MISMATCH',
-        `${store.location} holds a dataset made with another spec, seed or generator version`,
+        `${store.location} holds a dataset made with another spec, seed, generator version or other input files (asset or splat bytes)`,
         {
           hint: 'use a new --out, or delete the folder to regenerate',
         },
@@ -147,7 +149,8 @@ export async function generateDataset(opts: GenerateOptions): Promise<GenerateRe
   const numShards = opts.numShards ?? 1;
   const browser = findBrowser(opts.browserPath);
   const version = await packageVersion();
-  const fingerprint = datasetFingerprint(spec, version);
+  const inputs = await prepareSampler(spec);
+  const fingerprint = datasetFingerprint(spec, version, inputs);
   const plan = planShards({ sequences: spec.sequences, perShard: spec.sequences_per_shard });
   if (shardIndex < 0 || shardIndex >= numShards) {
     throw new DatadietError(
@@ -159,7 +162,6 @@ export async function generateDataset(opts: GenerateOptions): Promise<GenerateRe
     );
   }
 
-  await prepareSampler(spec);
   const store = openStorage(out, opts.storage);
   await store.prepare();
   await checkSameDataset(store, fingerprint, plan);
@@ -203,6 +205,7 @@ export async function generateDataset(opts: GenerateOptions): Promise<GenerateRe
                   fingerprint,
                   store,
                   version,
+                  inputs,
                 });
                 break;
               } catch (e) {
@@ -269,6 +272,7 @@ async function writeShard(
     fingerprint: string;
     store: DatasetStorage;
     version: string;
+    inputs: Record<string, string>;
   },
 ): Promise<number> {
   const { spec, store, shard, worker } = opts;
@@ -322,6 +326,7 @@ async function writeShard(
       record,
       spec,
       generator_version: opts.version,
+      ...(Object.keys(opts.inputs).length ? { inputs: opts.inputs } : {}),
     } satisfies Sidecar);
     opts.onEvent?.({ type: 'shard', record });
     return shard.sequences;

@@ -76,7 +76,7 @@ export async function mergeManifest(
       },
     );
   }
-  if (datasetFingerprint(spec, version) !== first.fingerprint) {
+  if (datasetFingerprint(spec, version, first.inputs) !== first.fingerprint) {
     throw new DatadietError(
       'DATASET_CORRUPT',
       `${location}: ${firstName}: the spec it records does not give its fingerprint`,

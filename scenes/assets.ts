@@ -408,10 +408,21 @@ const errnoOf = (e: unknown) => (e as NodeJS.ErrnoException).code ?? (e as Error
 const cache = new Map<string, LoadedAsset>();
 const bySha = new Map<string, Uint8Array>();
 
-/** Reads, checks and measures one .glb/.gltf file (cached by absolute path). */
+/** A cache key that changes when the file does: path, size and modification time. */
+function fileKey(abs: string): string {
+  try {
+    const st = statSync(abs);
+    return `${abs}\0${st.size}\0${st.mtimeMs}`;
+  } catch {
+    return abs; // the read below reports the error
+  }
+}
+
+/** Reads, checks and measures one .glb/.gltf file (cached until the file changes). */
 export function loadAssetFile(path: string): LoadedAsset {
   const abs = resolve(path);
-  const hit = cache.get(abs);
+  const key = fileKey(abs);
+  const hit = cache.get(key);
   if (hit) return hit;
   let raw: Uint8Array;
   try {
@@ -432,7 +443,7 @@ export function loadAssetFile(path: string): LoadedAsset {
   const shipBytes = isGlb && !changed ? raw : packGlb(json, bin);
   const sha256 = createHash('sha256').update(shipBytes).digest('hex');
   const loaded: LoadedAsset = { path: abs, shipBytes, sha256, ...analyse(json, buffers, path) };
-  cache.set(abs, loaded);
+  cache.set(key, loaded);
   bySha.set(sha256, shipBytes);
   return loaded;
 }
@@ -577,7 +588,8 @@ const splats = new Map<
 /** Reads a splat file once, checks its format's signature and returns its sha256. */
 export function loadSplatFile(sp: { path: string; format?: 'ply' | 'splat' | 'spz' | undefined }) {
   const abs = resolve(sp.path);
-  const hit = splats.get(abs);
+  const key = fileKey(abs);
+  const hit = splats.get(key);
   if (hit) return hit;
   let bytes: Uint8Array;
   try {
@@ -602,7 +614,7 @@ export function loadSplatFile(sp: { path: string; format?: 'ply' | 'splat' | 'sp
   if (format === 'spz' && !(bytes[0] === 0x1f && bytes[1] === 0x8b))
     throw bad('not gzip-compressed');
   const loaded = { sha256: createHash('sha256').update(bytes).digest('hex'), format, bytes };
-  splats.set(abs, loaded);
+  splats.set(key, loaded);
   bySha.set(loaded.sha256, bytes);
   return loaded;
 }

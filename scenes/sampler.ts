@@ -379,11 +379,19 @@ export function sampleScene(spec: Spec, index: number): SceneRecord {
   };
 }
 
-/** Loads what `sampleScene` needs for this spec (Rapier's WebAssembly for physics scenes). */
-export async function prepareSampler(spec: Spec): Promise<void> {
+/**
+ * Loads what `sampleScene` needs for this spec (Rapier's WebAssembly for physics scenes) and
+ * returns the sha256 of every input file it read (asset and splat paths → digest): the spec
+ * names files, these say what was in them.
+ */
+export async function prepareSampler(spec: Spec): Promise<Record<string, string>> {
   if (spec.objects.motion.kind === 'physics') await loadPhysics();
   // Read and check every asset now, so a bad file fails before any rendering starts.
+  const inputs: Record<string, string> = {};
   for (const entry of spec.objects.assets ?? [])
-    for (const file of assetFiles(entry.path)) placeAsset({ entry, file });
-  if (spec.background.splat) loadSplatFile(spec.background.splat);
+    for (const file of assetFiles(entry.path))
+      inputs[file] = placeAsset({ entry, file }).record.sha256;
+  if (spec.background.splat)
+    inputs[spec.background.splat.path] = loadSplatFile(spec.background.splat).sha256;
+  return inputs;
 }
