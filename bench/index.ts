@@ -32,7 +32,7 @@ if (on('TRAIN')) {
   log('Training (images/s of full steps: forward, backward, Adam; random inputs; median step):');
   const { benchTrain } = await import('./train-bench.ts');
   const seconds = Number(process.env.DATADIET_BENCH_SECONDS ?? 3);
-  targets.push(...(await benchTrain(log, { seconds })).targets);
+  targets.push(...(await benchTrain(log, { seconds })));
 }
 printTargets(log, targets);
 log(`(${((performance.now() - started) / 1000).toFixed(0)} s, ${loadText()} at the end)`);

@@ -303,14 +303,6 @@ export interface TrainBenchOptions {
   rounds?: number;
 }
 
-export interface TrainRow {
-  backend: string;
-  model: string;
-  /** median over rounds */
-  imagesPerSecond: number;
-  peakMiB: number | null;
-}
-
 /**
  * The ratio target from paired rounds: each round's tfjs ÷ PyTorch, measured back to back, so a
  * slow or fast spell of the machine moves both sides of that round; the median over rounds is the
@@ -330,10 +322,7 @@ export function pairedTarget(name: string, wasm: number[], peer: number[]): Targ
 }
 
 /** Logs one line per backend and model, then returns the issue's CPU-training and memory targets. */
-export async function benchTrain(
-  log: Log,
-  opts: TrainBenchOptions = {},
-): Promise<{ rows: TrainRow[]; targets: Target[] }> {
+export async function benchTrain(log: Log, opts: TrainBenchOptions = {}): Promise<Target[]> {
   const seconds = opts.seconds ?? 3;
   const rounds = opts.rounds ?? 5;
   const backends: string[] = ['wasm'];
@@ -346,7 +335,8 @@ export async function benchTrain(
     }
   }
   if (opts.cpu) backends.push('cpu');
-  const rates = new Map<string, number[]>(); // `${backend} ${model}` → one rate per round
+  const rates = new Map<string, number[]>(); // `${backend} ${model}` → one figure per round
+  const record = (key: string, x: number) => rates.set(key, [...(rates.get(key) ?? []), x]);
   const peaks = new Map<string, number | null>();
   let missing: string | null = null;
   for (let round = 0; round < rounds; round++) {
@@ -362,7 +352,7 @@ export async function benchTrain(
           `    tfjs ${choice.name.padEnd(10)} ${c.name.padEnd(8)} ${r.imagesPerSecond.toFixed(1).padStart(8)} images/s${mem}${b === 'cpu' ? ` (batch ${c.images / ENC.frames})` : ''}`,
         );
         const key = `${choice.name} ${c.name}`;
-        rates.set(key, [...(rates.get(key) ?? []), r.imagesPerSecond]);
+        record(key, r.imagesPerSecond);
         // Peak memory from round 1 only: wasm memory never shrinks, so later rounds carry
         // the largest model's heap.
         if (!peaks.has(key)) peaks.set(key, r.peakMiB);
@@ -370,7 +360,7 @@ export async function benchTrain(
     }
     await selectBackend('wasm');
     const conv = tfjsConvGflops();
-    rates.set('wasm conv', [...(rates.get('wasm conv') ?? []), conv]);
+    record('wasm conv', conv);
     log(`    tfjs wasm       gate conv ${conv.toFixed(1).padStart(7)} GFLOP/s`);
     if (missing !== null) continue;
     const p = torchPeer(seconds, { threads: PEER_THREADS });
@@ -382,20 +372,13 @@ export async function benchTrain(
       log(
         `    PyTorch CPU (${PEER_THREADS} thread) ${model.padEnd(8)} ${ips.toFixed(1).padStart(8)} images/s`,
       );
-      const key = `pytorch-cpu ${model}`;
-      rates.set(key, [...(rates.get(key) ?? []), ips]);
+      record(`pytorch-cpu ${model}`, ips);
     }
     log(
       `    PyTorch CPU (${PEER_THREADS} thread) gate conv ${p.convGflops.toFixed(1).padStart(7)} GFLOP/s`,
     );
-    rates.set('pytorch-cpu conv', [...(rates.get('pytorch-cpu conv') ?? []), p.convGflops]);
+    record('pytorch-cpu conv', p.convGflops);
   }
-  const rows: TrainRow[] = [...rates]
-    .filter(([key]) => !key.endsWith(' conv'))
-    .map(([key, xs]) => {
-      const [backend, model] = key.split(' ') as [string, string];
-      return { backend, model, imagesPerSecond: median(xs), peakMiB: peaks.get(key) ?? null };
-    });
   const targets: Target[] = [];
   for (const model of ['encoder', 'prednet']) {
     const name = `tfjs-wasm vs PyTorch CPU, ${model === 'encoder' ? 'SFA encoder' : 'PredNet'}`;
@@ -413,11 +396,14 @@ export async function benchTrain(
       verdict: 'INFO',
       detail: `${pct(median(convs[0]) / median(convs[1]))} (${median(convs[0]).toFixed(1)} / ${median(convs[1]).toFixed(1)} GFLOP/s, one 3×3 conv ${GATE_CONV.slice(0, 4).join('×')} → ${GATE_CONV[4]}, 1 thread each): the ceiling of a conv-bound model's ratio`,
     });
-  for (const r of rows.filter((x) => x.backend === 'wasm' && x.peakMiB !== null))
-    targets.push({
-      name: `train peak RSS, ${r.model} (wasm)`,
-      verdict: 'INFO',
-      detail: `${r.peakMiB!.toFixed(0)} MiB (this process's peak RSS over its first measurement)`,
-    });
-  return { rows, targets };
+  for (const model of ['encoder', 'prednet']) {
+    const peak = peaks.get(`wasm ${model}`);
+    if (peak != null)
+      targets.push({
+        name: `train peak RSS, ${model} (wasm)`,
+        verdict: 'INFO',
+        detail: `${peak.toFixed(0)} MiB (this process's peak RSS over its first measurement)`,
+      });
+  }
+  return targets;
 }
