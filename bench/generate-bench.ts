@@ -21,6 +21,7 @@ import type { Spec, SpecInput } from '../scenes/spec.ts';
 import {
   busyShare,
   cpuTimes,
+  type CpuTimes,
   loadText,
   median,
   pct,
@@ -115,7 +116,7 @@ export async function endToEnd(
 ): Promise<{ rate: number; busy: number }> {
   const out = await tempDir('bench');
   const done: number[] = [];
-  const cpu: ReturnType<typeof cpuTimes>[] = [];
+  const cpu: CpuTimes[] = [];
   try {
     await generateDataset({
       spec,

@@ -20,11 +20,17 @@ export const loadText = () =>
     .map((x) => x.toFixed(2))
     .join(' / ')}`;
 
+export interface CpuTimes {
+  busy: number;
+  all: number;
+}
+
 /**
- * Busy and total time of all cores so far (every process on the machine, from os.cpus()); the
- * busy share between two readings is what one render worker leaves for a second.
+ * Busy and total time of all cores so far (every process on the machine, from os.cpus()). The
+ * busy share between two readings taken while one render worker runs shows what it leaves idle
+ * for a second one.
  */
-export function cpuTimes(): { busy: number; all: number } {
+export function cpuTimes(): CpuTimes {
   let busy = 0;
   let all = 0;
   for (const { times: t } of cpus()) {
@@ -34,7 +40,7 @@ export function cpuTimes(): { busy: number; all: number } {
   return { busy, all };
 }
 
-export const busyShare = (a: { busy: number; all: number }, b: { busy: number; all: number }) =>
+export const busyShare = (a: CpuTimes, b: CpuTimes) =>
   (b.busy - a.busy) / Math.max(1, b.all - a.all);
 
 /**
