@@ -24,4 +24,13 @@ export default tseslint.config(
     files: ['**/*.test.ts', 'bench/**', 'cli/**'],
     rules: { 'no-restricted-properties': 'off' },
   },
+  {
+    // CommonJS worker scripts (training/wasm-thread-worker.cjs).
+    files: ['**/*.cjs'],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { require: 'readonly', __filename: 'readonly', globalThis: 'readonly' },
+    },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
 );

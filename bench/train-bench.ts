@@ -21,12 +21,6 @@ import {
 } from '../training/index.ts';
 import { loadText, median, pct, selfPeak, type Log, type Target } from './stats.ts';
 
-/**
- * tfjs-wasm runs on one thread in Node (its thread pool is off upstream), so the peer gets one
- * thread too: the issue's "same threads".
- */
-const PEER_THREADS = 1;
-
 export interface Case {
   name: string;
   /** images per step */
@@ -271,7 +265,7 @@ export function torchPeer(
             missing: `PyTorch ${py} has no CUDA device (torch.cuda.is_available() is False)`,
           };
       }
-      const threads = String(opts.threads ?? PEER_THREADS);
+      const threads = String(opts.threads ?? 1);
       const out = execFileSync(py, [script, threads, String(seconds), device], {
         encoding: 'utf8',
         timeout: 300_000,
@@ -309,7 +303,12 @@ export interface TrainBenchOptions {
  * figure, the range its spread. (Best-of-rounds, used before, picked the peer's spikes: on this
  * VM one PyTorch encoder measurement reads anywhere from 310 to 1900 images/s.)
  */
-export function pairedTarget(name: string, wasm: number[], peer: number[]): Target {
+export function pairedTarget(
+  name: string,
+  wasm: number[],
+  peer: number[],
+  threads: number,
+): Target {
   const ratios = wasm.map((w, i) => w / peer[i]!);
   const r = median(ratios);
   const lo = Math.min(...ratios);
@@ -317,7 +316,7 @@ export function pairedTarget(name: string, wasm: number[], peer: number[]): Targ
   return {
     name,
     verdict: r >= 0.25 ? 'PASS' : 'MISS',
-    detail: `${pct(r)} (target ≥ 25 %; median of ${ratios.length} paired rounds, range ${pct(lo)}–${pct(hi)}; medians ${median(wasm).toFixed(1)} / ${median(peer).toFixed(1)} images/s, ${PEER_THREADS} thread each)`,
+    detail: `${pct(r)} (target ≥ 25 %; median of ${ratios.length} paired rounds, range ${pct(lo)}–${pct(hi)}; medians ${median(wasm).toFixed(1)} / ${median(peer).toFixed(1)} images/s, ${threads} thread${threads === 1 ? '' : 's'} each)`,
   };
 }
 
@@ -335,6 +334,12 @@ export async function benchTrain(log: Log, opts: TrainBenchOptions = {}): Promis
     }
   }
   if (opts.cpu) backends.push('cpu');
+  // The issue's "same threads": PyTorch gets as many as tfjs-wasm's XNNPACK pool
+  // ($DATADIET_WASM_THREADS, default one per core).
+  await selectBackend('wasm');
+  const threads = (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount();
+  const each = `${threads} thread${threads === 1 ? '' : 's'}`;
+  log(`  threads: tfjs-wasm ${each} (XNNPACK pool), the PyTorch peer as many`);
   const rates = new Map<string, number[]>(); // `${backend} ${model}` → one figure per round
   const record = (key: string, x: number) => rates.set(key, [...(rates.get(key) ?? []), x]);
   const peaks = new Map<string, number | null>();
@@ -363,20 +368,16 @@ export async function benchTrain(log: Log, opts: TrainBenchOptions = {}): Promis
     record('wasm conv', conv);
     log(`    tfjs wasm       gate conv ${conv.toFixed(1).padStart(7)} GFLOP/s`);
     if (missing !== null) continue;
-    const p = torchPeer(seconds, { threads: PEER_THREADS });
+    const p = torchPeer(seconds, { threads });
     if ('missing' in p) {
       missing = p.missing;
       continue;
     }
     for (const [model, ips] of Object.entries(p.rates)) {
-      log(
-        `    PyTorch CPU (${PEER_THREADS} thread) ${model.padEnd(8)} ${ips.toFixed(1).padStart(8)} images/s`,
-      );
+      log(`    PyTorch CPU (${each}) ${model.padEnd(8)} ${ips.toFixed(1).padStart(8)} images/s`);
       record(`pytorch-cpu ${model}`, ips);
     }
-    log(
-      `    PyTorch CPU (${PEER_THREADS} thread) gate conv ${p.convGflops.toFixed(1).padStart(7)} GFLOP/s`,
-    );
+    log(`    PyTorch CPU (${each}) gate conv ${p.convGflops.toFixed(1).padStart(7)} GFLOP/s`);
     record('pytorch-cpu conv', p.convGflops);
   }
   const targets: Target[] = [];
@@ -387,14 +388,14 @@ export async function benchTrain(log: Log, opts: TrainBenchOptions = {}): Promis
     if (missing !== null) targets.push({ name, verdict: 'SKIP', detail: missing });
     else if (wasm.length === 0 || peer.length !== wasm.length)
       targets.push({ name, verdict: 'SKIP', detail: 'no figure from one side' });
-    else targets.push(pairedTarget(name, wasm, peer));
+    else targets.push(pairedTarget(name, wasm, peer, threads));
   }
   const convs = [rates.get('wasm conv') ?? [], rates.get('pytorch-cpu conv') ?? []] as const;
   if (convs[1].length > 0)
     targets.push({
       name: 'conv throughput, tfjs-wasm vs PyTorch CPU',
       verdict: 'INFO',
-      detail: `${pct(median(convs[0]) / median(convs[1]))} (${median(convs[0]).toFixed(1)} / ${median(convs[1]).toFixed(1)} GFLOP/s, one 3×3 conv ${GATE_CONV.slice(0, 4).join('×')} → ${GATE_CONV[4]}, 1 thread each): the ceiling of a conv-bound model's ratio`,
+      detail: `${pct(median(convs[0]) / median(convs[1]))} (${median(convs[0]).toFixed(1)} / ${median(convs[1]).toFixed(1)} GFLOP/s, one 3×3 conv ${GATE_CONV.slice(0, 4).join('×')} → ${GATE_CONV[4]}, ${each} each): the ceiling of a conv-bound model's ratio`,
     });
   for (const model of ['encoder', 'prednet']) {
     const peak = peaks.get(`wasm ${model}`);

@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { DatadietError } from '../core/errors.ts';
 import { registerGradientKernels } from './wasm-kernels.ts';
+import { prepareThreadedWasm, unrefWasmWorkers, wasmThreads } from './wasm-threads.ts';
 
 export const BACKEND_NAMES = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
@@ -92,10 +93,33 @@ async function tryWebgpu(): Promise<{ ok: boolean; detail: string }> {
   return { ok: false, detail: 'the tfjs webgpu backend did not start' };
 }
 
+/**
+ * tfjs-wasm with XNNPACK threads (wasm-threads.ts; the count is fixed by the first start in a
+ * process). A threaded start that fails falls back to the single-threaded build.
+ */
 async function useWasm(): Promise<BackendChoice | null> {
-  await import('@tensorflow/tfjs-backend-wasm');
+  const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  // Not tf.findBackend: it would start the backend (single-threaded) to answer.
+  const started = 'wasm' in (tf.engine() as unknown as { registry: object }).registry;
+  const threads = started ? 1 : wasmThreads();
+  let note = '';
+  if (threads > 1) {
+    wasm.setThreadsCount(threads);
+    const finish = prepareThreadedWasm(threads);
+    const ok = await activate('wasm').finally(finish);
+    if (ok) unrefWasmWorkers(tf.backend());
+    else {
+      tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+      note = `; the threaded build did not start, so 1 thread`;
+    }
+  }
   if (!(await activate('wasm'))) return null;
-  return { name: 'wasm', reason: '', addedKernels: registerGradientKernels('wasm') };
+  const n = wasm.getThreadsCount();
+  return {
+    name: 'wasm',
+    reason: `${n} XNNPACK thread${n === 1 ? '' : 's'}${note}`,
+    addedKernels: registerGradientKernels('wasm'),
+  };
 }
 
 /** Activates a backend; BACKEND_UNKNOWN / BACKEND_UNAVAILABLE when that is impossible. */
@@ -126,7 +150,7 @@ export async function selectBackend(requested: string): Promise<BackendChoice> {
   if (name === 'wasm') {
     const c = await useWasm();
     if (c === null) throw unavailable('the wasm module did not load', 'pass --backend cpu');
-    return { ...c, reason: 'requested' };
+    return { ...c, reason: `requested; ${c.reason}` };
   }
   if (name === 'cpu') {
     if (!(await activate('cpu'))) throw unavailable('did not start', 'reinstall @tensorflow/tfjs');
@@ -141,7 +165,7 @@ export async function selectBackend(requested: string): Promise<BackendChoice> {
   if (g.ok) return { name: 'webgpu', reason: `auto: ${g.detail}`, addedKernels: [] };
   skipped.push(`webgpu (${g.detail})`);
   const w = await useWasm();
-  if (w !== null) return { ...w, reason: `auto: skipped ${skipped.join(', ')}` };
+  if (w !== null) return { ...w, reason: `auto: skipped ${skipped.join(', ')}; ${w.reason}` };
   if (await activate('cpu')) {
     return {
       name: 'cpu',
