@@ -585,7 +585,7 @@ const splats = new Map<
   { sha256: string; format: 'ply' | 'splat' | 'spz'; bytes: Uint8Array }
 >();
 
-/** Reads a splat file once, checks its format's signature and returns its sha256. */
+/** Reads a splat file (again only when it changed), checks its format's signature, returns its sha256. */
 export function loadSplatFile(sp: { path: string; format?: 'ply' | 'splat' | 'spz' | undefined }) {
   const abs = resolve(sp.path);
   const key = fileKey(abs);

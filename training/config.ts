@@ -50,6 +50,8 @@ export const TrainConfigSchema = z.strictObject({
 });
 export type TrainConfigInput = z.input<typeof TrainConfigSchema>;
 
+export type TrainConfig = z.infer<typeof TrainConfigSchema>;
+
 /** The `datadiet train` flag that sets each config field, so errors name what the user typed. */
 export const TRAIN_FLAG_FOR_FIELD: Record<string, string> = {
   steps: '--steps',
@@ -69,4 +71,3 @@ export const TRAIN_FLAG_FOR_FIELD: Record<string, string> = {
   'prednet.layerLoss': '--prednet-loss',
   'egomotion.targets': '--motion-targets',
 };
-export type TrainConfig = z.infer<typeof TrainConfigSchema>;
