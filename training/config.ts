@@ -49,7 +49,6 @@ export const TrainConfigSchema = z.strictObject({
   checkpointEvery: z.number().int().min(1).default(100),
 });
 export type TrainConfigInput = z.input<typeof TrainConfigSchema>;
-
 export type TrainConfig = z.infer<typeof TrainConfigSchema>;
 
 /** The `datadiet train` flag that sets each config field, so errors name what the user typed. */
