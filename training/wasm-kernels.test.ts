@@ -31,6 +31,7 @@ interface Case {
 const CASES: Case[] = [
   { x: [2, 7, 9, 3], k: 3, co: 4, stride: 1, pad: 'same' },
   { x: [3, 9, 7, 2], k: 3, co: 5, stride: 2, pad: 'same' },
+  { x: [2, 8, 8, 3], k: 3, co: 4, stride: 2, pad: 'same' }, // the encoder's case: no crop
   { x: [2, 11, 11, 3], k: 5, co: 4, stride: 2, pad: 'valid' },
   { x: [1, 13, 10, 4], k: 4, co: 3, stride: 2, pad: 'same' },
   { x: [4, 8, 8, 3], k: 1, co: 6, stride: 1, pad: 'valid' },

@@ -87,27 +87,35 @@ export function conv2dBackpropInputViaConv(
   return tf.tidy(() => {
     let d: tf.Tensor4D = dy;
     if (sh > 1 || sw > 1) {
-      // Insert stride−1 zeros between dy's rows and columns.
-      const spread = tf.pad(dy.reshape([n, ho, 1, wo, 1, co]), [
-        [0, 0],
-        [0, 0],
-        [0, sh - 1],
-        [0, 0],
-        [0, sw - 1],
-        [0, 0],
-      ]);
-      d = spread
-        .reshape([n, ho * sh, wo * sw, co])
-        .slice([0, 0, 0, 0], [n, (ho - 1) * sh + 1, (wo - 1) * sw + 1, co]) as tf.Tensor4D;
+      // Insert stride−1 zeros between dy's rows and columns (and after the last: trailing zero
+      // rows are just more zero padding, so they are cropped only if the conv cannot absorb them).
+      d = tf
+        .pad(dy.reshape([n, ho, 1, wo, 1, co]), [
+          [0, 0],
+          [0, 0],
+          [0, sh - 1],
+          [0, 0],
+          [0, sw - 1],
+          [0, 0],
+        ])
+        .reshape([n, ho * sh, wo * sw, co]);
     }
     const flipped = flippedFilter(filter);
     // dx is rows [top, top + h) of the full correlation (d padded by k−1 on every side): the
     // same as one conv of d padded by k−1−top above and by whatever leaves h rows below.
-    const [rows, cols] = [d.shape[1], d.shape[2]];
     const pt = kh - 1 - top;
     const pl = kw - 1 - left;
-    const pb = h - rows - pt + kh - 1;
-    const pr = w - cols - pl + kw - 1;
+    // Bottom and right padding that leave exactly h × w outputs.
+    const fit = (t: tf.Tensor4D) => ({
+      pb: h - t.shape[1] - pt + kh - 1,
+      pr: w - t.shape[2] - pl + kw - 1,
+    });
+    let { pb, pr } = fit(d);
+    if ((pb < 0 || pr < 0) && (sh > 1 || sw > 1)) {
+      d = tf.slice(d, [0, 0, 0, 0], [n, (ho - 1) * sh + 1, (wo - 1) * sw + 1, co]);
+      ({ pb, pr } = fit(d));
+    }
+    const [rows, cols] = [d.shape[1], d.shape[2]];
     if (pt >= 0 && pl >= 0 && pb >= 0 && pr >= 0) {
       return tf.conv2d(d, flipped, 1, [
         [0, 0],
