@@ -6,7 +6,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { DatadietError } from '../core/errors.ts';
 import { registerGradientKernels } from './wasm-kernels.ts';
-import { prepareThreadedWasm, unrefWasmWorkers, wasmThreads } from './wasm-threads.ts';
+import {
+  prepareThreadedWasm,
+  threadedBuildPresent,
+  unrefWasmWorkers,
+  wasmThreads,
+} from './wasm-threads.ts';
 
 export const BACKEND_NAMES = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
@@ -101,8 +106,9 @@ async function useWasm(): Promise<BackendChoice | null> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
   // Not tf.findBackend: it would start the backend (single-threaded) to answer.
   const started = 'wasm' in (tf.engine() as unknown as { registry: object }).registry;
-  const threads = started ? 1 : wasmThreads();
-  let note = '';
+  const wanted = started ? 1 : wasmThreads();
+  const threads = wanted > 1 && threadedBuildPresent() ? wanted : 1;
+  let note = threads < wanted ? `; tfjs-wasm's threaded build is missing, so 1 thread` : '';
   if (threads > 1) {
     wasm.setThreadsCount(threads);
     const finish = prepareThreadedWasm(threads);

@@ -5,6 +5,7 @@
 'use strict';
 const { dirname, join } = require('node:path');
 
+// The same folder as wasmOutDir() in wasm-threads.ts (which checks these files first).
 const dir = join(
   dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')),
   'wasm-out',

@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { projectRoot } from '../core/paths.ts';
-import { MAX_WASM_THREADS, wasmThreads } from './wasm-threads.ts';
+import { projectRoot, tempDir } from '../core/paths.ts';
+import { MAX_WASM_THREADS, threadedBuildPresent, wasmThreads } from './wasm-threads.ts';
 
 const run = async (threads: number) => {
   const root = projectRoot();
@@ -27,6 +28,15 @@ describe('tfjs-wasm threads in Node', () => {
     expect(wasmThreads({ DATADIET_WASM_THREADS: '3' })).toBe(3);
     for (const bad of ['0', '9', '1.5', 'two'])
       expect(() => wasmThreads({ DATADIET_WASM_THREADS: bad })).toThrow(/DATADIET_WASM_THREADS/);
+  });
+
+  it("checks for the threaded build's files before using them", async () => {
+    expect(threadedBuildPresent()).toBe(true); // the installed tfjs-backend-wasm
+    const dir = await tempDir('wasm-out');
+    expect(threadedBuildPresent(dir)).toBe(false);
+    await writeFile(join(dir, 'tfjs-backend-wasm-threaded-simd.js'), 'module.exports = () => {};');
+    await writeFile(join(dir, 'tfjs-backend-wasm-threaded-simd.worker.js'), 'module.exports = {};');
+    expect(threadedBuildPresent(dir)).toBe(false); // a layout this shim does not know
   });
 
   it('2 threads start, train to the same numbers as 1, and let the process exit', async () => {

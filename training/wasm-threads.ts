@@ -7,8 +7,10 @@
  * reports twice the wanted thread count; afterwards the pool's workers are unref'd, so they do not
  * keep the process alive.
  */
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { DatadietError } from '../core/errors.ts';
@@ -30,6 +32,23 @@ export function wasmThreads(env = process.env): number {
       { hint: 'unset it to use one thread per core, or set 1 for single-threaded wasm' },
     );
   return n;
+}
+
+/** Where tfjs-backend-wasm keeps the threaded build's worker source and module factory. */
+export const wasmOutDir = () =>
+  join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'wasm-out');
+
+/**
+ * Whether `dir` holds what wasm-thread-worker.cjs loads. A worker that fails to load crashes
+ * the process (Emscripten rethrows worker errors), so a tfjs without these files stays on one
+ * thread instead of trying.
+ */
+export function threadedBuildPresent(dir = wasmOutDir()): boolean {
+  const worker = join(dir, 'tfjs-backend-wasm-threaded-simd.worker.js');
+  if (!existsSync(worker) || !existsSync(join(dir, 'tfjs-backend-wasm-threaded-simd.js')))
+    return false;
+  const mod = require(worker) as { wasmWorkerContents?: unknown };
+  return typeof mod.wasmWorkerContents === 'string';
 }
 
 type WorkerCtor = new (file: string | URL, opts?: object) => { unref(): void };
