@@ -3,15 +3,11 @@
 // file runs that same source, and serves the module factory that the worker would otherwise load
 // from a second blob URL (`importScripts`).
 'use strict';
-const { dirname, join } = require('node:path');
+const { workerData } = require('node:worker_threads');
 
-// The same folder as wasmOutDir() in wasm-threads.ts (which checks these files first).
-const dir = join(
-  dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')),
-  'wasm-out',
-);
-const { wasmWorkerContents } = require(join(dir, 'tfjs-backend-wasm-threaded-simd.worker.js'));
-const factory = require(join(dir, 'tfjs-backend-wasm-threaded-simd.js'));
+// Paths from threadedBuildFiles() in wasm-threads.ts, which checked them before the start.
+const { wasmWorkerContents } = require(workerData.worker);
+const factory = require(workerData.factory);
 // tfjs escapes newlines the same way before making its Blob (a template literal unescaped them).
 new Function('require', '__filename', wasmWorkerContents.replace(/\n/g, '\\n'))(
   require,

@@ -5,7 +5,12 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { projectRoot, tempDir } from '../core/paths.ts';
-import { MAX_WASM_THREADS, threadedBuildPresent, wasmThreads } from './wasm-threads.ts';
+import {
+  MAX_WASM_THREADS,
+  threadedBuildFiles,
+  threadedBuildPresent,
+  wasmThreads,
+} from './wasm-threads.ts';
 
 const run = async (threads: number) => {
   const root = projectRoot();
@@ -33,10 +38,10 @@ describe('tfjs-wasm threads in Node', () => {
   it("checks for the threaded build's files before using them", async () => {
     expect(threadedBuildPresent()).toBe(true); // the installed tfjs-backend-wasm
     const dir = await tempDir('wasm-out');
-    expect(threadedBuildPresent(dir)).toBe(false);
+    expect(threadedBuildPresent(threadedBuildFiles(dir))).toBe(false);
     await writeFile(join(dir, 'tfjs-backend-wasm-threaded-simd.js'), 'module.exports = () => {};');
     await writeFile(join(dir, 'tfjs-backend-wasm-threaded-simd.worker.js'), 'module.exports = {};');
-    expect(threadedBuildPresent(dir)).toBe(false); // a layout this shim does not know
+    expect(threadedBuildPresent(threadedBuildFiles(dir))).toBe(false); // a layout this shim does not know
   });
 
   it('2 threads start, train to the same numbers as 1, and let the process exit', async () => {

@@ -34,20 +34,24 @@ export function wasmThreads(env = process.env): number {
   return n;
 }
 
-/** Where tfjs-backend-wasm keeps the threaded build's worker source and module factory. */
-export const wasmOutDir = () =>
-  join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'wasm-out');
+/** The threaded build's worker source and module factory, which wasm-thread-worker.cjs loads. */
+export function threadedBuildFiles(
+  dir = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'wasm-out'),
+) {
+  return {
+    worker: join(dir, 'tfjs-backend-wasm-threaded-simd.worker.js'),
+    factory: join(dir, 'tfjs-backend-wasm-threaded-simd.js'),
+  };
+}
 
 /**
- * Whether `dir` holds what wasm-thread-worker.cjs loads. A worker that fails to load crashes
- * the process (Emscripten rethrows worker errors), so a tfjs without these files stays on one
+ * Whether those files are there, in the form the shim expects. A worker that fails to load
+ * crashes the process (Emscripten rethrows worker errors), so a tfjs without them stays on one
  * thread instead of trying.
  */
-export function threadedBuildPresent(dir = wasmOutDir()): boolean {
-  const worker = join(dir, 'tfjs-backend-wasm-threaded-simd.worker.js');
-  if (!existsSync(worker) || !existsSync(join(dir, 'tfjs-backend-wasm-threaded-simd.js')))
-    return false;
-  const mod = require(worker) as { wasmWorkerContents?: unknown };
+export function threadedBuildPresent(files = threadedBuildFiles()): boolean {
+  if (!existsSync(files.worker) || !existsSync(files.factory)) return false;
+  const mod = require(files.worker) as { wasmWorkerContents?: unknown };
   return typeof mod.wasmWorkerContents === 'string';
 }
 
@@ -61,9 +65,11 @@ export function prepareThreadedWasm(threads: number): () => void {
   const wt = require('node:worker_threads') as { Worker: WorkerCtor };
   const os = require('node:os') as { cpus: () => unknown[] };
   const [Worker, cpus] = [wt.Worker, os.cpus];
+  const files = threadedBuildFiles();
   wt.Worker = class extends Worker {
     constructor(file: string | URL, opts?: object) {
-      super(String(file).startsWith('blob:') ? SHIM : file, opts);
+      if (String(file).startsWith('blob:')) super(SHIM, { ...opts, workerData: files });
+      else super(file, opts);
     }
   };
   os.cpus = () => Array.from({ length: 2 * threads }, () => cpus()[0]);
