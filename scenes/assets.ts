@@ -418,8 +418,17 @@ function fileKey(abs: string): string {
   }
 }
 
-/** Reads, checks and measures one .glb/.gltf file (cached until the file changes). */
-export function loadAssetFile(path: string): LoadedAsset {
+/**
+ * The cache entry for an input file, built by `make` from its bytes on the first read and again
+ * only after the file changed; an unreadable file is ASSET_NOT_FOUND naming `what` and `hint`.
+ */
+function loadCached<T>(
+  cache: Map<string, T>,
+  path: string,
+  what: string,
+  hint: string,
+  make: (raw: Uint8Array, abs: string) => T,
+): T {
   const abs = resolve(path);
   const key = fileKey(abs);
   const hit = cache.get(key);
@@ -428,24 +437,39 @@ export function loadAssetFile(path: string): LoadedAsset {
   try {
     raw = new Uint8Array(readFileSync(abs));
   } catch (e) {
-    throw new DatadietError('ASSET_NOT_FOUND', `cannot read asset ${path}: ${errnoOf(e)}`, {
-      hint: 'asset paths are relative to the working directory; check objects.assets[].path',
+    throw new DatadietError('ASSET_NOT_FOUND', `cannot read ${what} ${path}: ${errnoOf(e)}`, {
+      hint,
       cause: e,
     });
   }
-  const isGlb =
-    raw.length >= 4 && new DataView(raw.buffer, raw.byteOffset).getUint32(0, true) === GLB_MAGIC;
-  const { json, bin } = isGlb
-    ? unpackGlb(raw, path)
-    : { json: parseJson(new TextDecoder().decode(raw), path), bin: undefined };
-  if (!json.asset?.version?.startsWith('2')) throw invalid(path, 'is not glTF 2.0');
-  const { buffers, changed } = selfContained(json, bin, abs);
-  const shipBytes = isGlb && !changed ? raw : packGlb(json, bin);
-  const sha256 = createHash('sha256').update(shipBytes).digest('hex');
-  const loaded: LoadedAsset = { path: abs, shipBytes, sha256, ...analyse(json, buffers, path) };
-  cache.set(key, loaded);
-  bySha.set(sha256, shipBytes);
-  return loaded;
+  const entry = make(raw, abs);
+  cache.set(key, entry);
+  return entry;
+}
+
+/** Reads, checks and measures one .glb/.gltf file (cached until the file changes). */
+export function loadAssetFile(path: string): LoadedAsset {
+  return loadCached(
+    cache,
+    path,
+    'asset',
+    'asset paths are relative to the working directory; check objects.assets[].path',
+    (raw, abs) => {
+      const isGlb =
+        raw.length >= 4 &&
+        new DataView(raw.buffer, raw.byteOffset).getUint32(0, true) === GLB_MAGIC;
+      const { json, bin } = isGlb
+        ? unpackGlb(raw, path)
+        : { json: parseJson(new TextDecoder().decode(raw), path), bin: undefined };
+      if (!json.asset?.version?.startsWith('2')) throw invalid(path, 'is not glTF 2.0');
+      const { buffers, changed } = selfContained(json, bin, abs);
+      const shipBytes = isGlb && !changed ? raw : packGlb(json, bin);
+      const sha256 = createHash('sha256').update(shipBytes).digest('hex');
+      const loaded: LoadedAsset = { path: abs, shipBytes, sha256, ...analyse(json, buffers, path) };
+      bySha.set(sha256, shipBytes);
+      return loaded;
+    },
+  );
 }
 
 /** The .glb/.gltf files an asset entry names: the file itself, or a folder's, sorted. */
@@ -587,36 +611,31 @@ const splats = new Map<
 
 /** Reads a splat file (again only when it changed), checks its format's signature, returns its sha256. */
 export function loadSplatFile(sp: { path: string; format?: 'ply' | 'splat' | 'spz' | undefined }) {
-  const abs = resolve(sp.path);
-  const key = fileKey(abs);
-  const hit = splats.get(key);
-  if (hit) return hit;
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(readFileSync(abs));
-  } catch (e) {
-    throw new DatadietError('ASSET_NOT_FOUND', `cannot read splat file ${sp.path}: ${errnoOf(e)}`, {
-      hint: 'background.splat.path is relative to the working directory',
-      cause: e,
-    });
-  }
-  const ext = extname(abs).slice(1).toLowerCase();
-  const format = sp.format ?? (ext === 'ply' || ext === 'splat' || ext === 'spz' ? ext : undefined);
-  const bad = (why: string) =>
-    new DatadietError('ASSET_INVALID', `splat file ${sp.path}: ${why}`, {
-      hint: 'use a 3D Gaussian splatting .ply, an antimatter15 .splat or a Niantic .spz file, or set background.splat.format',
-    });
-  if (!format) throw bad('unknown format (set background.splat.format: ply, splat or spz)');
-  const head = new TextDecoder().decode(bytes.subarray(0, 4));
-  if (format === 'ply' && head !== 'ply\n' && head !== 'ply\r') throw bad('no PLY header');
-  if (format === 'splat' && (bytes.length === 0 || bytes.length % 32 !== 0))
-    throw bad('a .splat file is a whole number of 32-byte records');
-  if (format === 'spz' && !(bytes[0] === 0x1f && bytes[1] === 0x8b))
-    throw bad('not gzip-compressed');
-  const loaded = { sha256: createHash('sha256').update(bytes).digest('hex'), format, bytes };
-  splats.set(key, loaded);
-  bySha.set(loaded.sha256, bytes);
-  return loaded;
+  return loadCached(
+    splats,
+    sp.path,
+    'splat file',
+    'background.splat.path is relative to the working directory',
+    (bytes, abs) => {
+      const ext = extname(abs).slice(1).toLowerCase();
+      const format =
+        sp.format ?? (ext === 'ply' || ext === 'splat' || ext === 'spz' ? ext : undefined);
+      const bad = (why: string) =>
+        new DatadietError('ASSET_INVALID', `splat file ${sp.path}: ${why}`, {
+          hint: 'use a 3D Gaussian splatting .ply, an antimatter15 .splat or a Niantic .spz file, or set background.splat.format',
+        });
+      if (!format) throw bad('unknown format (set background.splat.format: ply, splat or spz)');
+      const head = new TextDecoder().decode(bytes.subarray(0, 4));
+      if (format === 'ply' && head !== 'ply\n' && head !== 'ply\r') throw bad('no PLY header');
+      if (format === 'splat' && (bytes.length === 0 || bytes.length % 32 !== 0))
+        throw bad('a .splat file is a whole number of 32-byte records');
+      if (format === 'spz' && !(bytes[0] === 0x1f && bytes[1] === 0x8b))
+        throw bad('not gzip-compressed');
+      const loaded = { sha256: createHash('sha256').update(bytes).digest('hex'), format, bytes };
+      bySha.set(loaded.sha256, bytes);
+      return loaded;
+    },
+  );
 }
 
 /** The bytes of a splat record's file, for the page. */
