@@ -19,7 +19,7 @@ import {
   createPrednet,
   selectBackend,
 } from '../training/index.ts';
-import { loadText, median, pct, selfPeak, type Log, type Target } from './stats.ts';
+import { loadText, median, pct, ratioTarget, selfPeak, type Log, type Target } from './stats.ts';
 
 export interface Case {
   name: string;
@@ -307,17 +307,18 @@ export function pairedTarget(
   name: string,
   wasm: number[],
   peer: number[],
-  threads: number,
+  /** "2 threads" */
+  each: string,
 ): Target {
   const ratios = wasm.map((w, i) => w / peer[i]!);
-  const r = median(ratios);
-  const lo = Math.min(...ratios);
-  const hi = Math.max(...ratios);
-  return {
+  return ratioTarget({
     name,
-    verdict: r >= 0.25 ? 'PASS' : 'MISS',
-    detail: `${pct(r)} (target ≥ 25 %; median of ${ratios.length} paired rounds, range ${pct(lo)}–${pct(hi)}; medians ${median(wasm).toFixed(1)} / ${median(peer).toFixed(1)} images/s, ${threads} thread${threads === 1 ? '' : 's'} each)`,
-  };
+    value: median(ratios),
+    peer: 1,
+    threshold: 0.25,
+    format: pct,
+    detail: `median of ${ratios.length} paired rounds, range ${pct(Math.min(...ratios))}–${pct(Math.max(...ratios))}; medians ${median(wasm).toFixed(1)} / ${median(peer).toFixed(1)} images/s, ${each} each`,
+  });
 }
 
 /** Logs one line per backend and model, then returns the issue's CPU-training and memory targets. */
@@ -388,7 +389,7 @@ export async function benchTrain(log: Log, opts: TrainBenchOptions = {}): Promis
     if (missing !== null) targets.push({ name, verdict: 'SKIP', detail: missing });
     else if (wasm.length === 0 || peer.length !== wasm.length)
       targets.push({ name, verdict: 'SKIP', detail: 'no figure from one side' });
-    else targets.push(pairedTarget(name, wasm, peer, threads));
+    else targets.push(pairedTarget(name, wasm, peer, each));
   }
   const convs = [rates.get('wasm conv') ?? [], rates.get('pytorch-cpu conv') ?? []] as const;
   if (convs[1].length > 0)
