@@ -48,6 +48,22 @@ function geometry(shape: PrimitiveShape): BufferGeometry {
   }
 }
 
+/**
+ * Walls and ceiling of a room: a box without its floor face. The ground plane is the floor; a box
+ * floor 1 mm under it z-fought with it at any distance, so the floor flipped between the ground and
+ * the wall material from frame to frame (issue 18).
+ */
+function roomGeometry(sx: number, sy: number, sz: number): BufferGeometry {
+  const box = new BoxGeometry(sx, sy, sz);
+  // BoxGeometry's groups are its faces in the order +x, −x, +y, −y, +z, −z.
+  const floor = box.groups[3]!;
+  const index = Array.from(box.getIndex()!.array);
+  index.splice(floor.start, floor.count);
+  box.setIndex(index);
+  box.clearGroups();
+  return box;
+}
+
 /** Everything built for one sequence, and how to switch it between the render passes. */
 export interface BuiltScene {
   scene: Scene;
@@ -139,8 +155,8 @@ export function buildScene(rec: SceneRecord, shared: GeometryShared): BuiltScene
       sx * bg.wall.pattern_scale * 0.25,
       sy * bg.wall.pattern_scale * 0.25,
     ]);
-    const room = addMesh(scene, new BoxGeometry(sx, sy, sz), wall, 0, false);
-    room.position.y = sy / 2 - 0.001; // floor of the box sits just under the ground plane
+    const room = addMesh(scene, roomGeometry(sx, sy, sz), wall, 0, false);
+    room.position.y = sy / 2;
     room.castShadow = false;
   }
 
