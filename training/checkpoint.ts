@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { DatadietError } from '../core/errors.ts';
 import type { TrainConfig } from './config.ts';
+import type { LoaderState } from './loader.ts';
 import type { ModelShape } from './objective.ts';
 import type { Params } from './params.ts';
 
@@ -25,6 +26,8 @@ export interface CheckpointMeta {
   config: TrainConfig;
   shape: ModelShape;
   backend: string;
+  /** Where the data loader stood after this step's batch: a resume continues from here. */
+  loader?: LoaderState;
 }
 
 interface WeightGroup {
@@ -74,7 +77,10 @@ export async function saveCheckpoint(opts: {
     weightsManifest: [w.group],
   };
   if (opts.optimizer) {
-    const o = await encodeGroup(await opts.optimizer.getWeights(), 'optimizer.bin');
+    const o = await encodeGroup(
+      [...(await opts.optimizer.getWeights()), ...adamPowers(opts.optimizer)],
+      'optimizer.bin',
+    );
     await writeFile(join(tmp, 'optimizer.bin'), o.bytes);
     json.optimizer = o.group;
   }
@@ -88,7 +94,40 @@ export interface LoadedCheckpoint {
   dir: string;
   meta: CheckpointMeta;
   weights: tf.NamedTensorMap;
+  /** In getWeights() order (setWeights matches by position). */
   optimizer: NamedTensor[] | undefined;
+  /** Adam's running β₁ᵗ, β₂ᵗ as they were (absent in older checkpoints). */
+  adamPowers?: NamedTensor[];
+}
+
+// tfjs Adam keeps β₁ᵗ and β₂ᵗ as running products, but setWeights recomputes them with pow(),
+// which can differ in the last bit: save the products themselves so a resume is exact.
+const ADAM_POWERS = ['datadiet/adam/accBeta1', 'datadiet/adam/accBeta2'] as const;
+type AdamInternals = { accBeta1?: tf.Variable; accBeta2?: tf.Variable };
+
+function adamPowers(optimizer: tf.Optimizer): NamedTensor[] {
+  const a = optimizer as unknown as AdamInternals;
+  if (!(a.accBeta1 instanceof tf.Variable) || !(a.accBeta2 instanceof tf.Variable)) return [];
+  return [
+    { name: ADAM_POWERS[0], tensor: a.accBeta1 },
+    { name: ADAM_POWERS[1], tensor: a.accBeta2 },
+  ];
+}
+
+/** Restores an optimizer's state bit for bit (moments, iteration count and Adam's β powers). */
+export async function restoreOptimizer(
+  optimizer: tf.Optimizer,
+  ck: Pick<LoadedCheckpoint, 'optimizer' | 'adamPowers'>,
+): Promise<void> {
+  if (!ck.optimizer) return;
+  await optimizer.setWeights(ck.optimizer);
+  const a = optimizer as unknown as AdamInternals;
+  const [b1, b2] = ck.adamPowers ?? [];
+  if (b1 && b2 && a.accBeta1 instanceof tf.Variable && a.accBeta2 instanceof tf.Variable) {
+    a.accBeta1.assign(b1.tensor as tf.Scalar);
+    a.accBeta2.assign(b2.tensor as tf.Scalar);
+  }
+  tf.dispose(ck.adamPowers?.map((p) => p.tensor) ?? []);
 }
 
 function corrupt(dir: string, what: string, cause?: unknown) {
@@ -141,15 +180,25 @@ export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
   const weights: tf.NamedTensorMap = {};
   for (const g of json.weightsManifest) Object.assign(weights, await readGroup(dir, g));
   let optimizer: NamedTensor[] | undefined;
+  let powers: NamedTensor[] | undefined;
   if (json.optimizer) {
     const map = await readGroup(dir, json.optimizer);
     // Adam's setWeights matches by position: keep the saved order.
-    optimizer = json.optimizer.weights.map((s) => ({
+    const all = json.optimizer.weights.map((s) => ({
       name: s.name,
       tensor: map[s.name] as tf.Tensor,
     }));
+    const isPower = (n: NamedTensor) => (ADAM_POWERS as readonly string[]).includes(n.name);
+    optimizer = all.filter((n) => !isPower(n));
+    powers = all.filter(isPower);
   }
-  return { dir, meta: json.modelTopology, weights, optimizer };
+  return {
+    dir,
+    meta: json.modelTopology,
+    weights,
+    optimizer,
+    ...(powers?.length ? { adamPowers: powers } : {}),
+  };
 }
 
 /** The newest checkpoint folder of a run, or null when it has none. */
@@ -164,6 +213,40 @@ export async function latestCheckpoint(runDir: string): Promise<string | null> {
   const steps = names.filter((n) => /^step-\d{8}$/.test(n)).sort();
   const last = steps[steps.length - 1];
   return last === undefined ? null : join(runDir, CHECKPOINTS_DIR, last);
+}
+
+/**
+ * Removes checkpoint temp folders (`step-N.tmp-PID`) that a killed run left behind: those of
+ * processes that are gone, and this process's own (a reused PID, e.g. PID 1 in a container).
+ */
+export async function removeStaleCheckpointTemps(runDir: string): Promise<string[]> {
+  const root = join(runDir, CHECKPOINTS_DIR);
+  let names: string[];
+  try {
+    names = await readdir(root);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const m = /^step-\d{8}\.tmp-(\d+)$/.exec(name);
+    if (!m) continue;
+    const pid = Number(m[1]);
+    if (pid !== process.pid && isAlive(pid)) continue; // another run is writing it right now
+    await rm(join(root, name), { recursive: true, force: true });
+    removed.push(name);
+  }
+  return removed;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** Copies checkpoint weights into a model's variables; MODEL_DATA_MISMATCH on any shape change. */

@@ -10,17 +10,12 @@ import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { DatadietError } from '../core/errors.ts';
 import { Rng } from '../core/rng.ts';
-import {
-  readDataset,
-  readManifest,
-  sampleArray,
-  sampleJson,
-  typedView,
-  type Sample,
-} from '../output/index.ts';
+import { readManifest, sampleArray, sampleJson, typedView, type Sample } from '../output/index.ts';
+import { diskSource, type SampleSource, type SkipReport } from './sources.ts';
 
 export const LoaderOptionsSchema = z.strictObject({
-  dir: z.string().min(1),
+  /** Dataset folder; unused when a `source` (a stream) is given to createLoader. */
+  dir: z.string().min(1).default('(stream)'),
   batchSize: z.number().int().min(1),
   /** Frames per clip (T). */
   clipLength: z.number().int().min(1).default(2),
@@ -43,6 +38,8 @@ export const LoaderOptionsSchema = z.strictObject({
   prefetch: z.number().int().min(0).default(2),
   /** Self-motion rows of each clip (`motion.npy`); off unless asked for (only egomotion reads them). */
   motion: z.boolean().optional(),
+  /** Leave damaged shards and samples out (listed in `Loader.skipped`) instead of stopping. */
+  skipCorrupt: z.boolean().default(false),
 });
 export type LoaderOptions = z.input<typeof LoaderOptionsSchema>;
 
@@ -68,9 +65,14 @@ export interface Batch {
   /** [B, T, C] float32 self-motion rows of the clip's frames (manifest.motion.columns). */
   motion?: tf.Tensor3D;
   keys: string[];
+  /** Where the loader stood after this batch (absent for the remainder of a finite pass). */
+  state?: LoaderState;
 }
 
 interface Clip {
+  /** `<ordinal>@<start>`: names the clip in a saved shuffle buffer. */
+  id: string;
+  start: number;
   key: string;
   left: Uint8Array;
   right?: Uint8Array;
@@ -80,6 +82,7 @@ interface Clip {
 
 interface RawBatch {
   clips: Clip[];
+  state?: LoaderState;
 }
 
 export function disposeBatch(b: Batch): void {
@@ -91,7 +94,11 @@ export function disposeBatch(b: Batch): void {
 
 /** Shape facts from the manifest; DATASET_NOT_FOUND / DATASET_CORRUPT when it is not a dataset. */
 export async function readDataInfo(dir: string): Promise<DataInfo> {
-  const m = await readManifest(dir);
+  return dataInfoOf(await readManifest(dir), dir);
+}
+
+/** Shape facts from a manifest (a dataset's, or the one a stream would write). */
+export function dataInfoOf(m: Record<string, unknown>, dir: string): DataInfo {
   const num = (k: string) => {
     const v = m[k];
     if (typeof v !== 'number' || !Number.isFinite(v)) {
@@ -135,7 +142,17 @@ export function sequenceLabel(sample: Sample): number {
   const first = objects[0];
   if (first === undefined) return -1;
   if (objects.length === 1 || !sample.members.has('left.seg.npy')) return first.category_index;
-  const seg = typedView(sampleArray(sample, 'left.seg.npy'));
+  const segArr = sampleArray(sample, 'left.seg.npy');
+  const json = sampleJson<{ T?: number; H?: number; W?: number }>(sample);
+  const want = [json.T, json.H, json.W].join();
+  if (segArr.dtype !== 'uint16' || segArr.shape.join() !== want) {
+    throw new DatadietError(
+      'DATASET_CORRUPT',
+      `${sample.shard}: sample '${sample.key}' left.seg.npy is ${segArr.dtype} [${segArr.shape.join(',')}], its JSON says uint16 [${want}]`,
+      { hint: 'regenerate the dataset' },
+    );
+  }
+  const seg = typedView(segArr);
   const counts = new Map<number, number>();
   for (let i = 0; i < seg.length; i++) {
     const id = seg[i] as number;
@@ -180,7 +197,12 @@ function checkMotion(sample: Sample, info: DataInfo): Float32Array {
 }
 
 /** Clips of one sample, in frame order. */
-function clipsOf(sample: Sample, o: z.infer<typeof LoaderOptionsSchema>, info: DataInfo): Clip[] {
+function clipsOf(
+  sample: Sample,
+  ordinal: number,
+  o: z.infer<typeof LoaderOptionsSchema>,
+  info: DataInfo,
+): Clip[] {
   const frame = info.height * info.width * 3;
   const left = checkRgb(sample, 'left', info);
   const right = o.eyes === 'both' ? checkRgb(sample, 'right', info) : undefined;
@@ -192,7 +214,13 @@ function clipsOf(sample: Sample, o: z.infer<typeof LoaderOptionsSchema>, info: D
   for (let s = 0; s + o.clipLength <= info.frames; s += o.clipStride) {
     const range = [s * frame, (s + o.clipLength) * frame] as const;
     // Copies, so the sample's buffers can be freed while the clip waits in the buffer.
-    const clip: Clip = { key: `${sample.key}@${s}`, left: left.slice(...range), label };
+    const clip: Clip = {
+      id: `${ordinal}@${s}`,
+      start: s,
+      key: `${sample.key}@${s}`,
+      left: left.slice(...range),
+      label,
+    };
     if (right) clip.right = right.slice(...range);
     if (motion) clip.motion = motion.slice(s * cols, (s + o.clipLength) * cols);
     out.push(clip);
@@ -200,49 +228,105 @@ function clipsOf(sample: Sample, o: z.infer<typeof LoaderOptionsSchema>, info: D
   return out;
 }
 
+/**
+ * Where a loader stands after handing out a batch: enough to rebuild it exactly. The shuffle
+ * buffer is stored by clip id (`<ordinal>@<start>`) and refilled from the source on resume; the
+ * shuffle RNG is restored by replaying its draw count.
+ */
+export interface LoaderState {
+  format: 1;
+  /** Batches handed out so far. */
+  batches: number;
+  /** Shuffle draws so far. */
+  draws: number;
+  /** Ordinal of the first sample of the group being read, and the next clip index in it. */
+  group: number;
+  clip: number;
+  /** Clip ids in the shuffle buffer, in buffer order. */
+  buffer: string[];
+}
+
 async function* rawBatches(
   o: z.infer<typeof LoaderOptionsSchema>,
   info: DataInfo,
+  source: SampleSource,
+  resume: LoaderState | undefined,
 ): AsyncGenerator<RawBatch> {
   const rng = new Rng(o.seed, 'loader/shuffle');
-  const buffer: Clip[] = [];
+  const toClips = (sample: Sample, ordinal: number) => {
+    const k = source.passLength === undefined ? ordinal : ordinal % source.passLength;
+    const heldOut = o.heldOutEvery > 0 && k % o.heldOutEvery === o.heldOutEvery - 1;
+    if ((o.split === 'train' && heldOut) || (o.split === 'heldout' && !heldOut)) return [];
+    return clipsOf(sample, ordinal, o, info);
+  };
+  let buffer: Clip[] = [];
   let batch: Clip[] = [];
+  let draws = 0;
+  let batches = 0;
+  let from = 0;
+  let skipClips = 0;
+  if (resume) {
+    for (let i = 0; i < resume.draws; i++) rng.next();
+    ({ draws, batches, group: from, clip: skipClips } = resume);
+    const ordinals = new Set(resume.buffer.map((id) => Number(id.split('@')[0])));
+    const got = await source.fetch(ordinals, toClips);
+    buffer = resume.buffer.map((id) => {
+      const [ord, start] = id.split('@');
+      const c = got.get(Number(ord))?.find((x) => x.start === Number(start));
+      if (!c) {
+        throw new DatadietError(
+          'RUN_MISMATCH',
+          `resuming: clip ${id} of the saved shuffle buffer is not in ${source.describe} any more`,
+          { hint: 'resume with the data the run was trained on, or train into a new --out' },
+        );
+      }
+      return c;
+    });
+  }
   const take = (): Clip => {
+    draws++;
     const i = rng.int(0, buffer.length - 1);
     const c = buffer[i] as Clip;
     buffer[i] = buffer[buffer.length - 1] as Clip;
     buffer.pop();
     return c;
   };
-  let pass = 0;
-  for (;;) {
-    let seen = 0;
-    let ordinal = 0;
-    for await (const sample of readDataset(o.dir)) {
-      const heldOut = o.heldOutEvery > 0 && ordinal % o.heldOutEvery === o.heldOutEvery - 1;
-      ordinal++;
-      if ((o.split === 'train' && heldOut) || (o.split === 'heldout' && !heldOut)) continue;
-      for (const c of clipsOf(sample, o, info)) {
-        seen++;
-        buffer.push(c);
-        if (buffer.length < o.shuffleBuffer) continue;
-        batch.push(take());
-        if (batch.length === o.batchSize) {
-          yield { clips: batch };
-          batch = [];
-        }
+  let seen = 0;
+  let firstGroup = true;
+  for await (const group of source.groups(from, toClips)) {
+    const startAt = firstGroup && group.first === from ? skipClips : 0;
+    firstGroup = false;
+    seen += group.clips.length;
+    for (let ci = startAt; ci < group.clips.length; ci++) {
+      buffer.push(group.clips[ci] as Clip);
+      if (buffer.length < o.shuffleBuffer) continue;
+      batch.push(take());
+      if (batch.length === o.batchSize) {
+        batches++;
+        const state: LoaderState = {
+          format: 1,
+          batches,
+          draws,
+          group: group.first,
+          clip: ci + 1,
+          buffer: buffer.map((c) => c.id),
+        };
+        yield { clips: batch, state };
+        batch = [];
       }
     }
-    if (seen === 0) {
-      throw new DatadietError(
-        'DATASET_NOT_FOUND',
-        `${o.dir}: no clips of ${o.clipLength} frames in the ${o.split} split${o.labels ? ' with a labelled object' : ''}`,
-        { hint: 'use a dataset with more sequences or frames, or a shorter clip' },
-      );
+    if (group.endOfPass) {
+      if (seen === 0) {
+        throw new DatadietError(
+          'DATASET_NOT_FOUND',
+          `${source.describe}: no clips of ${o.clipLength} frames in the ${o.split} split${o.labels ? ' with a labelled object' : ''}`,
+          { hint: 'use a dataset with more sequences or frames, or a shorter clip' },
+        );
+      }
+      seen = 0;
     }
-    pass++;
-    if (!o.repeat) break;
   }
+  // One pass over a finite dataset: the buffer's remainder too.
   while (buffer.length > 0) {
     batch.push(take());
     if (batch.length === o.batchSize) {
@@ -250,8 +334,7 @@ async function* rawBatches(
       batch = [];
     }
   }
-  if (batch.length > 0) yield { clips: batch }; // one pass: the remainder too
-  void pass;
+  if (batch.length > 0) yield { clips: batch };
 }
 
 /** Reads up to `n` items ahead of the consumer, so disk and decoding overlap with compute. */
@@ -304,13 +387,25 @@ function toTensor(
 export interface Loader {
   info: DataInfo;
   options: z.infer<typeof LoaderOptionsSchema>;
-  batches(): AsyncGenerator<Batch>;
+  /** Batches from the start, or from a saved state (exact resume). */
+  batches(resume?: LoaderState): AsyncGenerator<Batch>;
+  /** Shards and samples left out with `skipCorrupt`. */
+  skipped: SkipReport;
+  source: SampleSource;
 }
 
-/** Opens a dataset for training; checks the manifest and clip length before any batch is read. */
-export async function createLoader(options: LoaderOptions): Promise<Loader> {
+/**
+ * Opens a dataset (or a given source, e.g. a stream from the renderer) for training; checks the
+ * manifest and clip length before any batch is read.
+ */
+export async function createLoader(
+  options: LoaderOptions,
+  from: { source?: SampleSource; info?: DataInfo } = {},
+): Promise<Loader> {
   const o = LoaderOptionsSchema.parse(options);
-  const info = await readDataInfo(o.dir);
+  const info = from.info ?? (await readDataInfo(o.dir));
+  const source =
+    from.source ?? (await diskSource({ dir: o.dir, repeat: o.repeat, skipCorrupt: o.skipCorrupt }));
   if (!info.layers.includes('rgb')) {
     throw new DatadietError(
       'MODEL_DATA_MISMATCH',
@@ -342,12 +437,15 @@ export async function createLoader(options: LoaderOptions): Promise<Loader> {
   return {
     info,
     options: o,
-    async *batches() {
-      for await (const raw of prefetch(rawBatches(o, info), o.prefetch)) {
+    skipped: source.skipped,
+    source,
+    async *batches(resume?: LoaderState) {
+      for await (const raw of prefetch(rawBatches(o, info, source, resume), o.prefetch)) {
         const b: Batch = {
           left: toTensor(raw.clips, (c) => c.left, o, info),
           keys: raw.clips.map((c) => c.key),
         };
+        if (raw.state) b.state = raw.state;
         if (o.eyes === 'both') b.right = toTensor(raw.clips, (c) => c.right as Uint8Array, o, info);
         if (wantsMotion(o, info)) {
           const cols = info.motionColumns.length;

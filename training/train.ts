@@ -14,6 +14,8 @@ import {
   assignWeights,
   latestCheckpoint,
   loadCheckpoint,
+  removeStaleCheckpointTemps,
+  restoreOptimizer,
   saveCheckpoint,
   type CheckpointMeta,
 } from './checkpoint.ts';
@@ -25,7 +27,7 @@ import {
 } from './config.ts';
 import { lossCurveSvg } from './curve.ts';
 import { METRICS_FILE, readRunMetrics } from './run-metrics.ts';
-import { createLoader, disposeBatch, readDataInfo } from './loader.ts';
+import { createLoader, disposeBatch, readDataInfo, type LoaderState } from './loader.ts';
 import type { ModelShape, ObjectiveModel } from './objective.ts';
 import { findObjective } from './objectives/index.ts';
 
@@ -45,6 +47,8 @@ export interface TrainOptions {
   out: string;
   config: TrainConfigInput;
   backend?: string;
+  /** Leave damaged shards and samples out (listed in `run.json`) instead of stopping. */
+  skipCorrupt?: boolean;
   log?: (line: string) => void;
   onStep?: (info: StepInfo) => void;
 }
@@ -62,6 +66,8 @@ export interface TrainResult {
 }
 
 export const CURVE_FILE = 'loss.svg';
+/** The run's record of its data: where from, the loader's position, what was skipped. */
+export const RUN_FILE = 'run.json';
 
 // Fields that shape the model or its data: a resumed run must agree on them.
 const modelKey = (c: TrainConfig) =>
@@ -131,6 +137,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 
   // Resume: the newest checkpoint must come from the same model on data of the same shape.
   await mkdir(opts.out, { recursive: true });
+  const stale = await removeStaleCheckpointTemps(opts.out);
+  if (stale.length) log(`removed ${stale.length} unfinished checkpoint folder(s) of a killed run`);
   const latest = await latestCheckpoint(opts.out);
   const resumed = latest === null ? null : await loadCheckpoint(latest);
   if (resumed) {
@@ -157,7 +165,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const optimizer = tf.train.adam(config.lr);
   if (resumed) {
     assignWeights(model.params, resumed.weights, latest as string);
-    if (resumed.optimizer) await optimizer.setWeights(resumed.optimizer);
+    await restoreOptimizer(optimizer, resumed);
     tf.dispose(Object.values(resumed.weights));
     log(`resuming from ${latest} (step ${startStep})`);
   }
@@ -180,9 +188,14 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     shuffleBuffer: config.shuffleBuffer,
     heldOutEvery: config.heldOutEvery,
     split: config.heldOutEvery > 0 ? 'train' : 'all',
-    // A resumed run draws a fresh data order rather than replaying the first batches.
-    seed: new Rng(config.seed, `loader/${startStep}`).streamSeed,
+    // One data order per seed: a resumed run continues it from the checkpoint's loader state.
+    seed: new Rng(config.seed, 'loader').streamSeed,
+    skipCorrupt: opts.skipCorrupt ?? false,
   });
+  let loaderState: LoaderState | undefined = resumed?.meta.loader;
+  if (resumed && !loaderState && !model.fit && startStep < config.steps) {
+    log(`${latest} predates saved loader state: the data order restarts from the beginning`);
+  }
 
   const meta = (step: number): CheckpointMeta => ({
     format: 'datadiet-checkpoint/1.0',
@@ -191,9 +204,25 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     config,
     shape,
     backend: backend.name,
+    ...(loaderState ? { loader: loaderState } : {}),
   });
   const writeOutputs = async () => {
     await writeFileAtomic(join(opts.out, METRICS_FILE), metricLines.map((l) => `${l}\n`).join(''));
+    await writeFileAtomic(
+      join(opts.out, RUN_FILE),
+      `${JSON.stringify(
+        {
+          data: opts.data,
+          step,
+          position: loaderState
+            ? { batches: loaderState.batches, group: loaderState.group, clip: loaderState.clip }
+            : null,
+          skipped: loader.skipped,
+        },
+        null,
+        2,
+      )}\n`,
+    );
     await writeFileAtomic(
       join(opts.out, CURVE_FILE),
       lossCurveSvg(losses, `${config.objective} — ${opts.out}`),
@@ -206,7 +235,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const imagesPerBatch = (b: number) => b * needs.clipLength * (needs.eyes === 'both' ? 2 : 1);
   const started = performance.now();
   let images = 0;
-  const batches = loader.batches();
+  const batches = loader.batches(startStep > 0 ? loaderState : undefined);
   try {
     if (model.fit && step === 0 && config.steps > 0) {
       // Closed form: one fit is the whole run, recorded as step 1.
@@ -240,6 +269,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       if (next.done) break;
       const batch = next.value;
       step++;
+      loaderState = batch.state;
       const cost = optimizer.minimize(() => model.loss(batch), true, vars);
       const loss = cost ? (await cost.data())[0]! : NaN;
       cost?.dispose();
