@@ -127,6 +127,40 @@ describe('saliency', () => {
     // Without noise the gradient of Σx² is 2x = 1 everywhere; the noise moves it.
     expect(Array.from(sg(1)).every((v) => v !== 1)).toBe(true);
   });
+
+  it('SmoothGrad averages signed gradients, then takes |·| and the channel max (Smilkov et al.)', () => {
+    // logit = Σ (x − 0.5)² at x = 0.5: the gradient is 2·noise, so the mean gradient is near 0,
+    // while a mean of |∇| would be ≈ 2·0.8·σ.
+    const images = new Float32Array(2 * 2 * 3).fill(0.5);
+    const n = 64;
+    const sigma = 0.2;
+    const maps = saliencyMaps({
+      logits: (x) =>
+        tf.stack(
+          [tf.square(tf.sub(x, 0.5)).sum([1, 2, 3]), tf.zeros([x.shape[0]])],
+          1,
+        ) as tf.Tensor2D,
+      images,
+      h: 2,
+      w: 2,
+      rows: [0],
+      labels: [0],
+      numClasses: 2,
+      smoothgrad: { n, sigma },
+      rng: new Rng(9, 's'),
+    });
+    // The same noise, drawn here: map = max_c |Σ_d 2·(x + ε_d − 0.5)| / n.
+    const sums = new Float64Array(12);
+    for (let d = 0; d < n; d++) {
+      const rng = new Rng(9, 's').fork(`smoothgrad/0/${d}`);
+      for (let i = 0; i < 12; i++) sums[i]! += 2 * (Math.fround(0.5 + rng.normal(0, sigma)) - 0.5);
+    }
+    for (let p = 0; p < 4; p++) {
+      const want = Math.max(...[0, 1, 2].map((c) => Math.abs(sums[p * 3 + c]!))) / n;
+      expect(maps[p]).toBeCloseTo(want, 4);
+      expect(maps[p]).toBeLessThan(0.25); // mean |∇| would be ≥ 0.32
+    }
+  });
 });
 
 describe('stratified folds and the inner-CV ridge strength', () => {
