@@ -1,4 +1,7 @@
+import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { findPython } from '../core/python.ts';
+import { Rng } from '../core/rng.ts';
 import { DatadietError } from '../core/errors.ts';
 import {
   alignmentScores,
@@ -10,7 +13,8 @@ import {
   type Map2D,
   resizeBilinear,
   spearman,
-  topFractionMask,
+  percentileMask,
+  isConstant,
 } from './alignment.ts';
 
 const map = (rows: number[][]): Map2D => ({
@@ -46,20 +50,37 @@ describe('spearman', () => {
   });
 });
 
-describe('topFractionMask and diceIou', () => {
-  it('marks the top pixels and breaks ties by row-major position', () => {
+describe('percentileMask and diceIou (Harmonization: pixels > np.percentile(x, 90))', () => {
+  it('keeps pixels strictly above the interpolated percentile, so ties at it are all out', () => {
     const m = map([
       [5, 1, 9, 9],
       [0, 9, 2, 3],
     ]);
-    // top 25 % of 8 = 2 pixels; three 9s tie, the two earliest (index 2, 3) win
-    expect(Array.from(topFractionMask(m, 0.25))).toEqual([0, 0, 1, 1, 0, 0, 0, 0]);
-    expect(Array.from(topFractionMask(map([[0, 0, 0, 0]]), 0.5))).toEqual([1, 1, 0, 0]);
-    expect(() => topFractionMask(m, 0)).toThrow(RangeError);
+    // np.percentile(m, 75) = 9 (sorted 0 1 2 3 5 9 9 9, position 5.25): nothing is above it.
+    expect(Array.from(percentileMask(m, 0.25))).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
+    // np.percentile(m, 50) = 4: 5 and the three 9s.
+    expect(Array.from(percentileMask(m, 0.5))).toEqual([1, 0, 1, 1, 0, 1, 0, 0]);
+    expect(() => percentileMask(m, 0)).toThrow(RangeError);
   });
 
-  it('computes Dice and IoU of the top-10 % sets', () => {
-    // 4x5 = 20 pixels, top 10 % = 2 pixels: a → {19, 18}, b → {19, 5}
+  it('keeps fewer than 10 % where a small blurred part leaves the rest of the map at 0', () => {
+    // 100 pixels, 4 of them non-zero: the 90th percentile is 0, so the mask is those 4 (not 10).
+    const data = new Float32Array(100);
+    data[44] = 1;
+    data[45] = 0.5;
+    data[54] = 0.5;
+    data[55] = 0.25;
+    const mask = percentileMask({ data, h: 10, w: 10 }, 0.1);
+    expect(mask.reduce((a, b) => a + b, 0)).toBe(4);
+    // A constant map has an empty mask; two empty masks score 0 (Harmonization's ε), never NaN.
+    const flat: Map2D = { data: new Float32Array(100), h: 10, w: 10 };
+    expect(diceIou(flat, flat)).toEqual({ dice: 0, iou: 0 });
+    expect(isConstant(flat.data)).toBe(true);
+    expect(isConstant(data)).toBe(false);
+  });
+
+  it('computes Dice and IoU of the masks', () => {
+    // 20 pixels 0…19: np.percentile(·, 90) = 17.1 → {18, 19}; b: percentile 0 → {5, 19}.
     const a: Map2D = { data: Float32Array.from({ length: 20 }, (_, i) => i), h: 4, w: 5 };
     const b: Map2D = { data: new Float32Array(20), h: 4, w: 5 };
     b.data[19] = 2;
@@ -68,6 +89,25 @@ describe('topFractionMask and diceIou', () => {
     expect(dice).toBeCloseTo(0.5, 12); // 2·1 / (2 + 2)
     expect(iou).toBeCloseTo(1 / 3, 12); // 1 / 3
     expect(diceIou(a, a)).toEqual({ dice: 1, iou: 1 });
+  });
+
+  const peer = findPython(['numpy']);
+  if (peer.python === null) console.warn(`skipping the NumPy percentile check: ${peer.reason}`);
+  it.skipIf(peer.python === null)('matches NumPy on random maps with ties', () => {
+    const rng = new Rng(3, 'maps');
+    const maps = Array.from({ length: 5 }, (_, k) =>
+      Float32Array.from({ length: 37 }, () => Math.round(rng.uniform(0, k + 2)) / 4),
+    );
+    const script = `import json,sys,numpy as np
+maps=json.load(sys.stdin)
+print(json.dumps([(np.asarray(m,np.float32)>np.percentile(np.asarray(m,np.float32),90)).astype(int).tolist() for m in maps]))`;
+    const out = execFileSync(peer.python!, ['-c', script], {
+      input: JSON.stringify(maps.map((m) => Array.from(m))),
+    });
+    const expected = JSON.parse(out.toString()) as number[][];
+    maps.forEach((m, k) =>
+      expect(Array.from(percentileMask({ data: m, h: 1, w: 37 }, 0.1))).toEqual(expected[k]),
+    );
   });
 });
 
@@ -149,7 +189,11 @@ describe('clickmeReference and alignmentScores', () => {
   });
 
   it('scores a map against itself as perfect, and a reversed map as anti-aligned', () => {
-    const ref: Map2D = { data: Float32Array.from({ length: 100 }, (_, i) => i % 7), h: 10, w: 10 };
+    const ref: Map2D = {
+      data: Float32Array.from({ length: 100 }, (_, i) => (i * 37) % 101),
+      h: 10,
+      w: 10,
+    };
     const self = alignmentScores(ref, ref, { ceiling: CLICKME_CEILING });
     expect(self.spearman).toBeCloseTo(1, 12);
     expect(self.spearmanNormalised).toBeCloseTo(1 / 0.65753, 10);

@@ -113,44 +113,40 @@ export function spearman(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 /**
- * Marks the top `fraction` of pixels (k = round(fraction·n), at least 1) with 1. Ties are broken
- * by position: among equal values the earlier pixel in row-major order wins, so the mask is
- * deterministic. NaN counts as the smallest value.
+ * NumPy's `np.percentile(x, 100·(1 − fraction))` (linear interpolation) over the map, and the mask
+ * of pixels strictly above it — Harmonization's binarisation for Dice and IoU. Where many pixels
+ * tie at the threshold (a blurred part covering < 10 % of the image, the rest exactly 0) the mask
+ * holds fewer than 10 % of the pixels, as in the reference; NaN counts as the smallest value.
  */
-export function topFractionMask(m: Map2D, fraction: number): Uint8Array {
-  checkMap(m, 'topFractionMask');
+export function percentileMask(m: Map2D, fraction: number): Uint8Array {
+  checkMap(m, 'percentileMask');
   if (!(fraction > 0 && fraction <= 1)) {
-    throw new RangeError(`topFractionMask: fraction must be in (0, 1], got ${fraction}`);
+    throw new RangeError(`percentileMask: fraction must be in (0, 1], got ${fraction}`);
   }
   const n = m.data.length;
-  const k = Math.min(n, Math.max(1, Math.round(fraction * n)));
   const values = new Float64Array(n);
   for (let i = 0; i < n; i++) values[i] = Number.isNaN(m.data[i]!) ? -Infinity : m.data[i]!;
-  // The k-th largest value is the threshold: everything above it is in, and the earliest pixels
-  // equal to it fill the remaining places.
-  const threshold = values.slice().sort()[n - k]!;
+  const sorted = values.slice().sort();
+  const pos = (n - 1) * (1 - fraction);
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  const threshold =
+    sorted[lo]! === sorted[hi]!
+      ? sorted[lo]!
+      : sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
   const mask = new Uint8Array(n);
-  let taken = 0;
-  for (let i = 0; i < n; i++) {
-    if (values[i]! > threshold) {
-      mask[i] = 1;
-      taken++;
-    }
-  }
-  for (let i = 0; i < n && taken < k; i++) {
-    if (values[i] === threshold) {
-      mask[i] = 1;
-      taken++;
-    }
-  }
+  for (let i = 0; i < n; i++) mask[i] = values[i]! > threshold ? 1 : 0;
   return mask;
 }
 
-/** Dice and IoU of the two maps' top-`fraction` pixel sets (default the top 10 %). */
+/**
+ * Dice and IoU of the two maps' percentile masks (default the top 10 %), as Harmonization computes
+ * them: two empty masks (constant maps) score 0, not NaN.
+ */
 export function diceIou(a: Map2D, b: Map2D, fraction = 0.1): { dice: number; iou: number } {
   checkSameShape(a, b, 'diceIou');
-  const ma = topFractionMask(a, fraction);
-  const mb = topFractionMask(b, fraction);
+  const ma = percentileMask(a, fraction);
+  const mb = percentileMask(b, fraction);
   let inter = 0;
   let na = 0;
   let nb = 0;
@@ -160,7 +156,16 @@ export function diceIou(a: Map2D, b: Map2D, fraction = 0.1): { dice: number; iou
     inter += ma[i]! & mb[i]!;
   }
   const union = na + nb - inter;
-  return { dice: (2 * inter) / (na + nb), iou: inter / union };
+  return {
+    dice: na + nb > 0 ? (2 * inter) / (na + nb) : 0,
+    iou: union > 0 ? inter / union : 0,
+  };
+}
+
+/** Whether a map has a single value everywhere (its ranking, and so its score, is undefined). */
+export function isConstant(data: ArrayLike<number>): boolean {
+  for (let i = 1; i < data.length; i++) if (data[i] !== data[0]) return false;
+  return true;
 }
 
 /**

@@ -3,7 +3,17 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../core/rng.ts';
 import { selectBackend } from '../training/index.ts';
-import { fitProbe, kFolds, probeAccuracy, probeHead, probeLogits, splitIndices } from './probe.ts';
+import {
+  chooseAlpha,
+  DEFAULT_ALPHA,
+  fitProbe,
+  kFolds,
+  probeAccuracy,
+  probeHead,
+  probeLogits,
+  splitIndices,
+  stratifiedFolds,
+} from './probe.ts';
 import { saliencyMaps } from './saliency.ts';
 
 beforeAll(async () => {
@@ -116,5 +126,89 @@ describe('saliency', () => {
     expect(Array.from(sg(1))).not.toEqual(Array.from(sg(2)));
     // Without noise the gradient of Σx² is 2x = 1 everywhere; the noise moves it.
     expect(Array.from(sg(1)).every((v) => v !== 1)).toBe(true);
+  });
+
+  it('SmoothGrad averages signed gradients, then takes |·| and the channel max (Smilkov et al.)', () => {
+    // logit = Σ (x − 0.5)² at x = 0.5: the gradient is 2·noise, so the mean gradient is near 0,
+    // while a mean of |∇| would be ≈ 2·0.8·σ.
+    const images = new Float32Array(2 * 2 * 3).fill(0.5);
+    const n = 64;
+    const sigma = 0.2;
+    const maps = saliencyMaps({
+      logits: (x) =>
+        tf.stack(
+          [tf.square(tf.sub(x, 0.5)).sum([1, 2, 3]), tf.zeros([x.shape[0]])],
+          1,
+        ) as tf.Tensor2D,
+      images,
+      h: 2,
+      w: 2,
+      rows: [0],
+      labels: [0],
+      numClasses: 2,
+      smoothgrad: { n, sigma },
+      rng: new Rng(9, 's'),
+    });
+    // The same noise, drawn here: map = max_c |Σ_d 2·(x + ε_d − 0.5)| / n.
+    const sums = new Float64Array(12);
+    for (let d = 0; d < n; d++) {
+      const rng = new Rng(9, 's').fork(`smoothgrad/0/${d}`);
+      for (let i = 0; i < 12; i++) sums[i]! += 2 * (Math.fround(0.5 + rng.normal(0, sigma)) - 0.5);
+    }
+    for (let p = 0; p < 4; p++) {
+      const want = Math.max(...[0, 1, 2].map((c) => Math.abs(sums[p * 3 + c]!))) / n;
+      expect(maps[p]).toBeCloseTo(want, 4);
+      expect(maps[p]).toBeLessThan(0.25); // mean |∇| would be ≥ 0.32
+    }
+  });
+});
+
+describe('stratified folds and the inner-CV ridge strength', () => {
+  it('deals every class evenly over the folds', () => {
+    const labels = Int32Array.from({ length: 23 }, (_, i) => (i < 10 ? 0 : i < 19 ? 1 : 2));
+    const rows = Array.from({ length: 23 }, (_, i) => i);
+    const folds = stratifiedFolds({ labels, rows, k: 5, rng: new Rng(1, 'f') });
+    expect(folds.flat().sort((a, b) => a - b)).toEqual(rows);
+    for (const c of [0, 1, 2]) {
+      const counts = folds.map((f) => f.filter((r) => labels[r] === c).length);
+      expect(Math.max(...counts) - Math.min(...counts)).toBeLessThanOrEqual(1);
+    }
+    const sizes = folds.map((f) => f.length);
+    expect(Math.max(...sizes) - Math.min(...sizes)).toBeLessThanOrEqual(1);
+  });
+
+  it('regularises wide noisy features harder than a fixed α, and predicts better for it', () => {
+    // 3 informative dims among 47 noise dims, 60 fit rows: a near-unregularised fit overfits.
+    const d = 50;
+    const rng = new Rng(4, 'wide');
+    const n = 200;
+    const labels = Int32Array.from({ length: n }, (_, i) => i % 3);
+    const features = new Float32Array(n * d);
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < d; j++)
+        features[i * d + j] = rng.normal() + (j < 3 && j === labels[i] ? 1.2 : 0);
+    const fit = Array.from({ length: 60 }, (_, i) => i);
+    const test = Array.from({ length: n - 60 }, (_, i) => i + 60);
+    const choice = chooseAlpha({
+      features,
+      dim: d,
+      labels,
+      idx: fit,
+      numClasses: 3,
+      rng: new Rng(5, 'cv'),
+    });
+    expect(choice.folds).toBe(5);
+    expect(choice).toEqual(
+      chooseAlpha({ features, dim: d, labels, idx: fit, numClasses: 3, rng: new Rng(5, 'cv') }),
+    );
+    expect(choice.alpha).toBeGreaterThan(DEFAULT_ALPHA);
+    const acc = (alpha: number) =>
+      probeAccuracy(
+        fitProbe({ features, dim: d, labels, idx: fit, numClasses: 3, alpha }),
+        features,
+        labels,
+        test,
+      );
+    expect(acc(choice.alpha)).toBeGreaterThan(acc(DEFAULT_ALPHA));
   });
 });

@@ -219,7 +219,98 @@ export function splitIndices(opts: { labels: Int32Array; heldOutFraction: number
   return { fit: fit.sort((a, b) => a - b), heldOut: heldOut.sort((a, b) => a - b) };
 }
 
-/** Seeded k folds (each sample in exactly one), for the honest ClickMe probe. */
+/**
+ * Seeded stratified k folds of `rows` (each row in exactly one fold): every class is dealt round
+ * the folds in turn, continuing where the previous class stopped, so each fold holds its share of
+ * every class and fold sizes differ by at most one (scikit-learn's StratifiedKFold idea).
+ */
+export function stratifiedFolds(opts: {
+  labels: ArrayLike<number>;
+  rows: number[];
+  k: number;
+  rng: Rng;
+}): number[][] {
+  const byClass = new Map<number, number[]>();
+  for (const r of opts.rows) {
+    const l = opts.labels[r]!;
+    const list = byClass.get(l);
+    if (list) list.push(r);
+    else byClass.set(l, [r]);
+  }
+  const folds: number[][] = Array.from({ length: opts.k }, () => []);
+  let next = 0;
+  for (const [label, rows] of [...byClass].sort((a, b) => a[0] - b[0])) {
+    shuffleInPlace(rows, opts.rng.fork(`class-${label}`));
+    for (const r of rows) {
+      folds[next]!.push(r);
+      next = (next + 1) % opts.k;
+    }
+  }
+  return folds.map((f) => f.sort((a, b) => a - b));
+}
+
+/** The ridge strengths inner cross-validation chooses from (relative to the fit-set size). */
+export const ALPHA_GRID = [1e-4, 1e-3, 1e-2, 1e-1, 1, 10, 100];
+export const ALPHA_CV_FOLDS = 5;
+
+/**
+ * Ridge strength by inner cross-validation on the fit rows only (stratified, seeded): the α with
+ * the most correct held-out predictions, ties to the lower squared error of the one-hot fit. Feature
+ * sizes differ between models, so one fixed α would favour some of them.
+ */
+export function chooseAlpha(opts: {
+  features: Float32Array | Float64Array;
+  dim: number;
+  labels: Int32Array;
+  idx: number[];
+  numClasses: number;
+  rng: Rng;
+  grid?: number[];
+  folds?: number;
+}): { alpha: number; folds: number; scores: { alpha: number; accuracy: number }[] } {
+  const grid = opts.grid ?? ALPHA_GRID;
+  const k = Math.min(opts.folds ?? ALPHA_CV_FOLDS, Math.floor(opts.idx.length / 2));
+  if (k < 2) return { alpha: DEFAULT_ALPHA, folds: 0, scores: [] };
+  const folds = stratifiedFolds({ labels: opts.labels, rows: opts.idx, k, rng: opts.rng });
+  const C = opts.numClasses;
+  const scores = grid.map((alpha) => {
+    let hits = 0;
+    let sse = 0;
+    let n = 0;
+    for (const test of folds) {
+      if (test.length === 0) continue;
+      const inTest = new Set(test);
+      const fit = opts.idx.filter((r) => !inTest.has(r));
+      const p = fitProbe({ ...opts, idx: fit, alpha });
+      const sub = new Float64Array(test.length * opts.dim);
+      test.forEach((r, i) =>
+        sub.set(opts.features.subarray(r * opts.dim, (r + 1) * opts.dim), i * opts.dim),
+      );
+      const logits = probeLogits(p, sub, test.length);
+      const pred = argmaxRows(logits, test.length, C);
+      test.forEach((r, i) => {
+        hits += pred[i] === opts.labels[r] ? 1 : 0;
+        for (let c = 0; c < C; c++) {
+          if (!p.seen[c]) continue;
+          sse += (logits[i * C + c]! - (opts.labels[r] === c ? 1 : 0)) ** 2;
+        }
+        n++;
+      });
+    }
+    return { alpha, accuracy: hits / n, sse };
+  });
+  let best = scores[0]!;
+  for (const s of scores) {
+    if (s.accuracy > best.accuracy || (s.accuracy === best.accuracy && s.sse < best.sse)) best = s;
+  }
+  return {
+    alpha: best.alpha,
+    folds: k,
+    scores: scores.map(({ alpha, accuracy }) => ({ alpha, accuracy })),
+  };
+}
+
+/** Seeded k folds (each sample in exactly one). */
 export function kFolds(n: number, k: number, rng: Rng): number[][] {
   const order = shuffleInPlace(
     Array.from({ length: n }, (_, i) => i),

@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { DatadietError } from '../core/errors.ts';
+import { registerResizeGradient } from './resize-gradient.ts';
 import { registerGradientKernels } from './wasm-kernels.ts';
 import {
   prepareThreadedWasm,
@@ -130,6 +131,7 @@ async function useWasm(): Promise<BackendChoice | null> {
 
 /** Activates a backend; BACKEND_UNKNOWN / BACKEND_UNAVAILABLE when that is impossible. */
 export async function selectBackend(requested: string): Promise<BackendChoice> {
+  registerResizeGradient(); // tfjs's own ignores halfPixelCenters on every backend
   if (!(BACKEND_NAMES as readonly string[]).includes(requested)) {
     throw new DatadietError('BACKEND_UNKNOWN', `--backend: unknown backend "${requested}"`, {
       hint: `use one of ${BACKEND_NAMES.join(', ')}`,

@@ -1,6 +1,11 @@
 /** Training: data loading, backends, objectives (SFA, PredNet, supervised), runs, checkpoints. */
 export { BACKEND_NAMES, selectBackend, type BackendChoice, type BackendName } from './backend.ts';
 export {
+  bilinearAxisMatrix,
+  registerResizeGradient,
+  resizeBilinearInputGrad,
+} from './resize-gradient.ts';
+export {
   GRADIENT_KERNELS,
   registerGradientKernels,
   conv2dBackpropFilterViaConv,
