@@ -35,6 +35,10 @@ export const ERRORS = {
   TFRECORD_CORRUPT: { exitCode: 6, title: 'TFRecord file corrupt' },
   CLICKME_NOT_FOUND: { exitCode: 6, title: 'ClickMe data not found' },
   CLICKME_BAD_RECORD: { exitCode: 6, title: 'ClickMe record unusable' },
+  ONNX_INVALID: { exitCode: 7, title: 'ONNX model unreadable' },
+  ONNX_UNSUPPORTED: { exitCode: 7, title: 'ONNX operator or feature not supported' },
+  DOWNLOAD_FAILED: { exitCode: 8, title: 'model download failed' },
+  EXPORT_FAILED: { exitCode: 7, title: 'model export failed' },
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;
