@@ -16,7 +16,7 @@ export interface SmoothGrad {
  * `logits` maps frames [B, h, w, 3] in [0, 1] to [B, C]; images in a batch must not interact
  * (true for every model here: no batch statistics at inference).
  */
-export function saliencyMaps(opts: {
+export async function saliencyMaps(opts: {
   logits: (x: tf.Tensor4D) => tf.Tensor2D;
   images: Float32Array;
   h: number;
@@ -29,7 +29,7 @@ export function saliencyMaps(opts: {
   batchSize?: number;
   /** Called after each batch with the number of maps done. */
   onBatch?: (done: number) => void;
-}): Float32Array {
+}): Promise<Float32Array> {
   const { h, w, rows } = opts;
   const px = h * w;
   const out = new Float32Array(rows.length * px);
@@ -59,7 +59,8 @@ export function saliencyMaps(opts: {
         const x = tf.tensor4d(input, [batch.length, h, w, 3]);
         return tf.max(tf.abs(g(x)), 3);
       });
-      const data = map.dataSync();
+      // Async: tfjs-webgpu in Node has no synchronous read (it needs OffscreenCanvas).
+      const data = await map.data();
       map.dispose();
       for (let i = 0; i < data.length; i++) out[s * px + i]! += data[i]! / draws;
     }
