@@ -63,7 +63,7 @@ export async function clickmeAlignment(opts: {
     head = 'the model’s own ImageNet head';
     const rows = Array.from({ length: n }, (_, i) => i);
     saliency.set(
-      saliencyMaps({
+      await saliencyMaps({
         logits: opts.model.logits,
         images: set.images,
         h: S,
@@ -89,7 +89,7 @@ export async function clickmeAlignment(opts: {
     });
     const folds = kFolds(n, k, rng.fork('folds'));
     let hits = 0;
-    folds.forEach((heldOut, f) => {
+    for (const [f, heldOut] of folds.entries()) {
       const inFold = new Set(heldOut);
       const fit = Array.from({ length: n }, (_, i) => i).filter((i) => !inFold.has(i));
       const probe = fitProbe({
@@ -101,7 +101,7 @@ export async function clickmeAlignment(opts: {
       });
       hits += probeAccuracy(probe, feats.data, set.labels, heldOut) * heldOut.length;
       const h = probeHead(probe);
-      const maps = saliencyMaps({
+      const maps = await saliencyMaps({
         logits: (x) => h.apply(opts.model.features(x)),
         images: set.images,
         h: S,
@@ -116,7 +116,7 @@ export async function clickmeAlignment(opts: {
       h.dispose();
       heldOut.forEach((r, i) => saliency.set(maps.subarray(i * S * S, (i + 1) * S * S), r * S * S));
       opts.onProgress?.({ stage: 'clickme folds', done: f + 1, total: k });
-    });
+    }
     top1 = hits / n;
   }
   const sums = { spearman: 0, norm: 0, dice: 0, iou: 0 };

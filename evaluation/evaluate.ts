@@ -237,7 +237,7 @@ export async function evaluateModel(o: EvaluateOptions): Promise<EvalMetrics> {
     const logits =
       ownHead && model.logits ? model.logits : (x: tf.Tensor4D) => head.apply(model.features(x));
     progress({ stage: 'saliency', done: 0, total: split.heldOut.length });
-    const maps = saliencyMaps({
+    const maps = await saliencyMaps({
       logits,
       images: data.images,
       h: data.h,

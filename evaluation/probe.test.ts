@@ -87,7 +87,7 @@ describe('ridge probe', () => {
 });
 
 describe('saliency', () => {
-  it('is |∂ logit_true / ∂ x| max over channels, and SmoothGrad is seeded', () => {
+  it('is |∂ logit_true / ∂ x| max over channels, and SmoothGrad is seeded', async () => {
     // logits = [Σ 2·x(0,0,c) , −3·x(1,1,2)] on 2×2 images: hand-computed gradients.
     const logits = (x: tf.Tensor4D) =>
       tf.stack(
@@ -98,7 +98,7 @@ describe('saliency', () => {
         1,
       ) as tf.Tensor2D;
     const images = new Float32Array(2 * 2 * 2 * 3).fill(0.5);
-    const maps = saliencyMaps({
+    const maps = await saliencyMaps({
       logits,
       images,
       h: 2,
@@ -122,19 +122,19 @@ describe('saliency', () => {
         smoothgrad: { n: 4, sigma: 0.2 },
         rng: new Rng(seed, 's'),
       });
-    expect(Array.from(sg(1))).toEqual(Array.from(sg(1)));
-    expect(Array.from(sg(1))).not.toEqual(Array.from(sg(2)));
+    expect(Array.from(await sg(1))).toEqual(Array.from(await sg(1)));
+    expect(Array.from(await sg(1))).not.toEqual(Array.from(await sg(2)));
     // Without noise the gradient of Σx² is 2x = 1 everywhere; the noise moves it.
-    expect(Array.from(sg(1)).every((v) => v !== 1)).toBe(true);
+    expect(Array.from(await sg(1)).every((v) => v !== 1)).toBe(true);
   });
 
-  it('SmoothGrad averages signed gradients, then takes |·| and the channel max (Smilkov et al.)', () => {
+  it('SmoothGrad averages signed gradients, then takes |·| and the channel max (Smilkov et al.)', async () => {
     // logit = Σ (x − 0.5)² at x = 0.5: the gradient is 2·noise, so the mean gradient is near 0,
     // while a mean of |∇| would be ≈ 2·0.8·σ.
     const images = new Float32Array(2 * 2 * 3).fill(0.5);
     const n = 64;
     const sigma = 0.2;
-    const maps = saliencyMaps({
+    const maps = await saliencyMaps({
       logits: (x) =>
         tf.stack(
           [tf.square(tf.sub(x, 0.5)).sum([1, 2, 3]), tf.zeros([x.shape[0]])],

@@ -17,7 +17,7 @@ export interface SmoothGrad {
  * `logits` maps frames [B, h, w, 3] in [0, 1] to [B, C]; images in a batch must not interact
  * (true for every model here: no batch statistics at inference).
  */
-export function saliencyMaps(opts: {
+export async function saliencyMaps(opts: {
   logits: (x: tf.Tensor4D) => tf.Tensor2D;
   images: Float32Array;
   h: number;
@@ -30,7 +30,7 @@ export function saliencyMaps(opts: {
   batchSize?: number;
   /** Called after each batch with the number of maps done. */
   onBatch?: (done: number) => void;
-}): Float32Array {
+}): Promise<Float32Array> {
   const { h, w, rows } = opts;
   const px = h * w;
   const out = new Float32Array(rows.length * px);
@@ -58,7 +58,8 @@ export function saliencyMaps(opts: {
         input = Float32Array.from(clean, (v) => v + rng.normal(0, opts.smoothgrad!.sigma));
       }
       const grad = tf.tidy(() => g(tf.tensor4d(input, [batch.length, h, w, 3])));
-      const data = grad.dataSync();
+      // Async: tfjs-webgpu in Node has no synchronous read (it needs OffscreenCanvas).
+      const data = await grad.data();
       grad.dispose();
       for (let i = 0; i < data.length; i++) sum[i]! += data[i]!;
     }

@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { DatadietError } from '../core/errors.ts';
 import { registerResizeGradient } from './resize-gradient.ts';
 import { registerGradientKernels } from './wasm-kernels.ts';
+import { registerWebgpuKernels } from './webgpu-kernels.ts';
 import {
   prepareThreadedWasm,
   threadedBuildPresent,
@@ -60,8 +61,34 @@ async function tryTensorflow(): Promise<{ ok: boolean; detail: string }> {
   return { ok: false, detail: tried.join('; ') };
 }
 
-async function tryWebgpu(): Promise<{ ok: boolean; detail: string }> {
+/** The opt-in that lets `--backend webgpu` take a software adapter (CI, doctor, kernel tests). */
+export const SOFTWARE_GPU_ENV = 'DATADIET_ALLOW_SOFTWARE_GPU';
+
+/** Debian's Chromium ships a SwiftShader Vulkan driver Dawn can use (PROBES.md). */
+export const SWIFTSHADER_VULKAN_ENV = {
+  VK_ICD_FILENAMES: '/usr/lib/chromium/vk_swiftshader_icd.json',
+  LD_LIBRARY_PATH: '/usr/lib/chromium',
+} as const;
+
+const SOFTWARE_ADAPTER = /swiftshader|llvmpipe|lavapipe|software|cpu/i;
+
+export function softwareGpuAllowed(): boolean {
+  return /^(1|true|yes)$/i.test(process.env[SOFTWARE_GPU_ENV] ?? '');
+}
+
+/** Dawn's adapter once found: Dawn is loaded once per process, and so is its adapter choice. */
+let webgpuAdapter: { info: string; software: boolean } | null = null;
+
+async function tryWebgpu(allowSoftware: boolean): Promise<{ ok: boolean; detail: string }> {
+  if (webgpuAdapter && tf.findBackend('webgpu')) {
+    if (webgpuAdapter.software && !allowSoftware) {
+      return { ok: false, detail: `only a software adapter (${webgpuAdapter.info})` };
+    }
+    if (await activate('webgpu')) return { ok: true, detail: adapterDetail(webgpuAdapter) };
+    return { ok: false, detail: 'the tfjs webgpu backend did not start' };
+  }
   let adapterInfo = '';
+  let soft = false;
   try {
     type Info = { vendor?: string; architecture?: string; description?: string; type?: string };
     type Adapter = { info?: Info; isFallbackAdapter?: boolean };
@@ -75,12 +102,17 @@ async function tryWebgpu(): Promise<{ ok: boolean; detail: string }> {
     if (adapter === null) return { ok: false, detail: 'Dawn found no adapter' };
     const info = adapter.info;
     adapterInfo = `${info?.vendor ?? '?'} ${info?.architecture ?? ''} ${info?.description ?? ''}`;
-    // A software adapter (SwiftShader, llvmpipe) is slower than wasm: hardware only.
-    const soft = /swiftshader|llvmpipe|lavapipe|software|cpu/i.test(
-      `${adapterInfo} ${info?.type ?? ''}`,
-    );
-    if (adapter.isFallbackAdapter || soft) {
-      return { ok: false, detail: `only a software adapter (${adapterInfo.trim()})` };
+    adapterInfo = adapterInfo.replace(/\s+/g, ' ').trim();
+    // A software adapter (SwiftShader, llvmpipe) is slower than wasm: only on explicit opt-in,
+    // which exists so that CI runs the webgpu kernels on CPU.
+    soft =
+      adapter.isFallbackAdapter === true ||
+      SOFTWARE_ADAPTER.test(`${adapterInfo} ${info?.type ?? ''}`);
+    if (soft && !allowSoftware) {
+      return {
+        ok: false,
+        detail: `only a software adapter (${adapterInfo}); set ${SOFTWARE_GPU_ENV}=1 to use it anyway`,
+      };
     }
     Object.assign(globalThis, dawn.globals);
     Object.defineProperty(globalThis, 'navigator', {
@@ -94,9 +126,15 @@ async function tryWebgpu(): Promise<{ ok: boolean; detail: string }> {
       detail: `webgpu unavailable: ${(e as Error).message.split('\n')[0] ?? ''}`,
     };
   }
-  if (await activate('webgpu'))
-    return { ok: true, detail: `hardware adapter ${adapterInfo.trim()}` };
+  webgpuAdapter = { info: adapterInfo, software: soft };
+  if (await activate('webgpu')) return { ok: true, detail: adapterDetail(webgpuAdapter) };
   return { ok: false, detail: 'the tfjs webgpu backend did not start' };
+}
+
+function adapterDetail(a: { info: string; software: boolean }): string {
+  return a.software
+    ? `software adapter ${a.info} (${SOFTWARE_GPU_ENV}=1; slower than wasm, for testing)`
+    : `hardware adapter ${a.info}`;
 }
 
 /**
@@ -129,8 +167,16 @@ async function useWasm(): Promise<BackendChoice | null> {
   };
 }
 
+export interface SelectBackendOptions {
+  /** Let `webgpu` (never `auto`) take a software adapter; default: $DATADIET_ALLOW_SOFTWARE_GPU. */
+  allowSoftwareGpu?: boolean;
+}
+
 /** Activates a backend; BACKEND_UNKNOWN / BACKEND_UNAVAILABLE when that is impossible. */
-export async function selectBackend(requested: string): Promise<BackendChoice> {
+export async function selectBackend(
+  requested: string,
+  opts: SelectBackendOptions = {},
+): Promise<BackendChoice> {
   registerResizeGradient(); // tfjs's own ignores halfPixelCenters on every backend
   if (!(BACKEND_NAMES as readonly string[]).includes(requested)) {
     throw new DatadietError('BACKEND_UNKNOWN', `--backend: unknown backend "${requested}"`, {
@@ -147,13 +193,13 @@ export async function selectBackend(requested: string): Promise<BackendChoice> {
     return { name: 'tensorflow', reason: r.detail, addedKernels: [] };
   }
   if (name === 'webgpu') {
-    const r = await tryWebgpu();
+    const r = await tryWebgpu(opts.allowSoftwareGpu ?? softwareGpuAllowed());
     if (!r.ok)
       throw unavailable(
         r.detail,
-        'install `webgpu` and run on a machine with a GPU, or pass --backend wasm',
+        `run on a machine with a GPU and its Vulkan driver (Debian: libvulkan1), or pass --backend wasm; to test on CPU: ${SOFTWARE_GPU_ENV}=1 VK_ICD_FILENAMES=${SWIFTSHADER_VULKAN_ENV.VK_ICD_FILENAMES} LD_LIBRARY_PATH=${SWIFTSHADER_VULKAN_ENV.LD_LIBRARY_PATH}`,
       );
-    return { name: 'webgpu', reason: r.detail, addedKernels: [] };
+    return { name: 'webgpu', reason: r.detail, addedKernels: registerWebgpuKernels() };
   }
   if (name === 'wasm') {
     const c = await useWasm();
@@ -169,8 +215,10 @@ export async function selectBackend(requested: string): Promise<BackendChoice> {
   const t = await tryTensorflow();
   if (t.ok) return { name: 'tensorflow', reason: `auto: ${t.detail}`, addedKernels: [] };
   skipped.push('tensorflow (no tfjs-node-gpu or tfjs-node installed)');
-  const g = await tryWebgpu();
-  if (g.ok) return { name: 'webgpu', reason: `auto: ${g.detail}`, addedKernels: [] };
+  const g = await tryWebgpu(false);
+  if (g.ok) {
+    return { name: 'webgpu', reason: `auto: ${g.detail}`, addedKernels: registerWebgpuKernels() };
+  }
   skipped.push(`webgpu (${g.detail})`);
   const w = await useWasm();
   if (w !== null) return { ...w, reason: `auto: skipped ${skipped.join(', ')}; ${w.reason}` };

@@ -25,8 +25,11 @@ export interface ObjectiveModel {
     heldOutEvery: number;
     size: [number, number] | undefined;
   }): Promise<Record<string, number | number[]>>;
-  /** Extra figures for the metrics log (no gradients), e.g. SFA's Δ-value per output. */
-  metrics?(batch: Batch): Record<string, number | number[]>;
+  /**
+   * Extra figures for the metrics log (no gradients), e.g. SFA's Δ-value per output. Async: the
+   * webgpu backend in Node cannot read tensors synchronously.
+   */
+  metrics?(batch: Batch): Promise<Record<string, number | number[]>>;
 }
 
 export interface LoaderNeeds {

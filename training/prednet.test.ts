@@ -60,7 +60,7 @@ async function heldOutMse(predict: (f: tf.Tensor5D) => tf.Tensor4D[]) {
   let c = 0;
   let n = 0;
   for await (const b of loader.batches()) {
-    const r = nextFrameMse(predict, b.left);
+    const r = await nextFrameMse(predict, b.left);
     const k = b.keys.length;
     [m, c, n] = [m + r.model * k, c + r.copyLast * k, n + k];
     disposeBatch(b);

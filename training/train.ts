@@ -289,7 +289,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         elapsed_s: +seconds.toFixed(2),
       };
       if (model.metrics && (step % config.logEvery === 0 || step === config.steps)) {
-        Object.assign(record, model.metrics(batch));
+        Object.assign(record, await model.metrics(batch));
       }
       disposeBatch(batch);
       metricLines.push(JSON.stringify(record));

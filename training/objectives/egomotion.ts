@@ -98,15 +98,17 @@ export function createEgomotion(config: TrainConfig, rng: Rng): EgomotionModel {
       const { mse, variance } = errors(batch);
       return tf.mean(tf.div(mse, tf.add(variance, VARIANCE_EPSILON))) as tf.Scalar;
     },
-    metrics(batch) {
-      return tf.tidy(() => {
+    async metrics(batch) {
+      const [r2, rmse] = tf.tidy(() => {
         const { mse, variance } = errors(batch);
-        const r2 = tf.sub(1, tf.div(mse, tf.add(variance, VARIANCE_EPSILON)));
-        return {
-          r2: Array.from(r2.dataSync()).map((v) => +v.toFixed(4)),
-          rmse: Array.from(tf.sqrt(mse).dataSync()).map((v) => +v.toPrecision(4)),
-        };
+        return [tf.sub(1, tf.div(mse, tf.add(variance, VARIANCE_EPSILON))), tf.sqrt(mse)];
       });
+      const [r2v, rmsev] = [(await r2.data()) as Float32Array, (await rmse.data()) as Float32Array];
+      tf.dispose([r2, rmse]);
+      return {
+        r2: Array.from(r2v).map((v) => +v.toFixed(4)),
+        rmse: Array.from(rmsev).map((v) => +v.toPrecision(4)),
+      };
     },
   };
 }

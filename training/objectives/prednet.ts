@@ -171,26 +171,26 @@ export function createPrednet(params: Params, c: PrednetConfig): PrednetModel {
 }
 
 /** Next-frame MSE of the model's predictions and of copying the last frame, over t ≥ 1. */
-export function nextFrameMse(
+export async function nextFrameMse(
   predict: (frames: tf.Tensor5D) => tf.Tensor4D[],
   frames: tf.Tensor5D,
-): { model: number; copyLast: number } {
-  return tf.tidy(() => {
+): Promise<{ model: number; copyLast: number }> {
+  // Async reads: the webgpu backend in Node has no synchronous one.
+  const sums = tf.tidy(() => {
     const predictions = predict(frames);
     const T = predictions.length;
     const inputs = tf.unstack(frames, 1);
-    let m = 0;
-    let c = 0;
-    for (let t = 1; t < T; t++) {
-      m += tf
-        .mean(tf.squaredDifference(predictions[t] as tf.Tensor, inputs[t] as tf.Tensor))
-        .dataSync()[0]!;
-      c += tf
-        .mean(tf.squaredDifference(inputs[t - 1] as tf.Tensor, inputs[t] as tf.Tensor))
-        .dataSync()[0]!;
-    }
-    return { model: m / (T - 1), copyLast: c / (T - 1) };
+    const per = (a: (t: number) => tf.Tensor) =>
+      tf.stack(
+        Array.from({ length: T - 1 }, (_, i) =>
+          tf.mean(tf.squaredDifference(a(i + 1), inputs[i + 1]!)),
+        ),
+      );
+    return tf.stack([tf.mean(per((t) => predictions[t]!)), tf.mean(per((t) => inputs[t - 1]!))]);
   });
+  const [model, copyLast] = await sums.data();
+  sums.dispose();
+  return { model: model!, copyLast: copyLast! };
 }
 
 export const prednetObjective: Objective = {
@@ -211,8 +211,8 @@ export const prednetObjective: Objective = {
       params: net.params,
       loss: (batch) => net.loss(batch.left),
       predictFrames: (frames) => net.run(frames).predictions,
-      metrics(batch) {
-        const r = nextFrameMse((f) => net.run(f).predictions, batch.left);
+      async metrics(batch) {
+        const r = await nextFrameMse((f) => net.run(f).predictions, batch.left);
         return {
           next_frame_mse: +r.model.toFixed(6),
           copy_last_mse: +r.copyLast.toFixed(6),

@@ -68,16 +68,21 @@ export const sfaObjective: Objective = {
           tf.mean(tf.square(mean)),
         ]) as tf.Scalar;
       },
-      metrics(batch) {
-        return tf.tidy(() => {
+      async metrics(batch) {
+        const [delta, rawStd] = tf.tidy(() => {
           const { slow, cov } = terms(batch);
           const variance = tf.sum(tf.mul(cov, tf.eye(d)), 1);
-          const delta = tf.div(slow, variance);
-          return {
-            delta: Array.from(delta.dataSync()).map((v) => +v.toFixed(5)),
-            raw_std: +tf.mean(tf.sqrt(variance)).dataSync()[0]!.toFixed(5),
-          };
+          return [tf.div(slow, variance), tf.mean(tf.sqrt(variance))];
         });
+        const [dv, sv] = [
+          (await delta.data()) as Float32Array,
+          (await rawStd.data()) as Float32Array,
+        ];
+        tf.dispose([delta, rawStd]);
+        return {
+          delta: Array.from(dv).map((v) => +v.toFixed(5)),
+          raw_std: +sv[0]!.toFixed(5),
+        };
       },
     };
   },

@@ -41,11 +41,14 @@ export const supervisedObjective: Objective = {
       params,
       encode: (x) => encoder.apply(x),
       loss: (batch) => tf.losses.softmaxCrossEntropy(targets(batch), logits(batch)) as tf.Scalar,
-      metrics(batch) {
-        return tf.tidy(() => {
+      async metrics(batch) {
+        const accuracy = tf.tidy(() => {
           const correct = tf.equal(tf.argMax(logits(batch), 1), tf.argMax(targets(batch), 1));
-          return { accuracy: +tf.mean(tf.cast(correct, 'float32')).dataSync()[0]!.toFixed(4) };
+          return tf.mean(tf.cast(correct, 'float32'));
         });
+        const v = (await accuracy.data())[0]!;
+        accuracy.dispose();
+        return { accuracy: +v.toFixed(4) };
       },
     };
   },
