@@ -6,7 +6,9 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../cli/main.ts';
 import { generateTiny, tempDir } from '../generator/test-helpers.ts';
 import type { StreamEvent } from '../generator/stream.ts';
 import { parseSpec } from '../scenes/load-spec.ts';
@@ -125,5 +127,42 @@ describe('train --stream', () => {
     expect(r.losses).toEqual(disk.losses.slice(3));
     expect(await weightsOf(r.checkpoint!)).toEqual(disk.weights);
     r.model.params.dispose();
+  });
+
+  it('CLI: --stream with a spec file trains and says what it streams; no data source is a usage error', async () => {
+    const dir = await tempDir('stream-cli');
+    const specFile = join(dir, 'spec.json');
+    await writeFile(specFile, JSON.stringify(SPEC));
+    const lines: string[] = [];
+    const errs: string[] = [];
+    const common = ['--objective', 'sfa', '--steps', '2', '--batch', '4', '--width', '4'].concat([
+      '--shuffle-buffer',
+      '8',
+    ]);
+    const code = await main(
+      [
+        'train',
+        '--stream',
+        '--spec',
+        specFile,
+        '--render-workers',
+        '1',
+        '--out',
+        join(dir, 'run'),
+      ].concat(common, ['--clip', '2', '--backend', 'wasm']),
+      (l) => lines.push(l),
+      (l) => errs.push(l),
+    );
+    expect(errs).toEqual([]);
+    expect(code).toBe(0);
+    expect(lines.join('\n')).toMatch(/streaming .*16×16, 4 frames, seed 7\) from 1 render worker/);
+    expect(lines.join('\n')).toMatch(/steps 1–2: loss/);
+    const bad = await main(
+      ['train', '--out', join(dir, 'run2'), ...common],
+      () => {},
+      (l) => errs.push(l),
+    );
+    expect(bad).toBe(2);
+    expect(errs[0]).toMatch(/^error\[CLI_USAGE\]: train needs --data DIR or --stream/);
   });
 });

@@ -28,7 +28,7 @@ import {
 import { lossCurveSvg } from './curve.ts';
 import { METRICS_FILE, readRunMetrics } from './run-metrics.ts';
 import { createLoader, disposeBatch, readDataInfo, type LoaderState } from './loader.ts';
-import type { SampleSource } from './sources.ts';
+import type { SampleSource, SkipReport } from './sources.ts';
 import { streamManifest, streamSource, type StreamSourceOptions } from './stream-source.ts';
 import type { ModelShape, ObjectiveModel } from './objective.ts';
 import { findObjective } from './objectives/index.ts';
@@ -67,6 +67,8 @@ export interface TrainResult {
   checkpoint: string | null;
   model: ObjectiveModel;
   shape: ModelShape;
+  /** Shards and samples left out with `skipCorrupt`. */
+  skipped: SkipReport;
 }
 
 export const CURVE_FILE = 'loss.svg';
@@ -398,5 +400,6 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     checkpoint,
     model,
     shape,
+    skipped: loader.skipped,
   };
 }
