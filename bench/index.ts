@@ -3,7 +3,7 @@
  * PASS / MISS (SKIP when a peer is unavailable, with the reason). Results go in BENCHMARKS.md.
  *
  * Environment: DATADIET_BENCH_TRAIN=0 skips training, DATADIET_BENCH_GENERATE=0 skips rendering,
- * DATADIET_BENCH_MEMORY=0 skips the memory runs, DATADIET_BENCH_SECONDS sets seconds per training
+ * DATADIET_BENCH_MEMORY=0 skips the memory runs, DATADIET_BENCH_STREAM=0 skips streaming training, DATADIET_BENCH_SECONDS sets seconds per training
  * measurement (default 3; five paired rounds).
  */
 import { cpus } from 'node:os';
@@ -33,6 +33,11 @@ if (on('TRAIN')) {
   const { benchTrain } = await import('./train-bench.ts');
   const seconds = Number(process.env.DATADIET_BENCH_SECONDS ?? 3);
   targets.push(...(await benchTrain(log, { seconds })));
+}
+if (on('STREAM')) {
+  log('Streaming training (train --stream; training images/s):');
+  const { benchStream } = await import('./stream-bench.ts');
+  targets.push(...(await benchStream(log)));
 }
 printTargets(log, targets);
 log(`(${((performance.now() - started) / 1000).toFixed(0)} s, ${loadText()} at the end)`);

@@ -1,10 +1,25 @@
+import { availableParallelism } from 'node:os';
 import type { Argv } from 'yargs';
+import { DatadietError } from '../core/errors.ts';
+import { resolveSpec } from '../scenes/load-spec.ts';
 import { BACKEND_NAMES, OBJECTIVES, train, type TrainConfigInput } from '../training/index.ts';
 import { MOTION_GROUPS } from '../scenes/motion.ts';
 import { createProgress } from './progress.ts';
 
 export interface TrainArgs {
-  data: string;
+  data?: string | undefined;
+  stream?: boolean | undefined;
+  preset?: string | undefined;
+  spec?: string | undefined;
+  frames?: number | undefined;
+  fps?: number | undefined;
+  renderSize?: number | undefined;
+  dataSeed?: number | undefined;
+  renderWorkers?: number | undefined;
+  replay?: number | undefined;
+  browser?: string | undefined;
+  skipCorrupt?: boolean | undefined;
+  shuffleBuffer?: number | undefined;
   out: string;
   objective: string;
   steps: number;
@@ -30,8 +45,36 @@ export function trainCommand(y: Argv) {
   return y
     .option('data', {
       type: 'string',
-      demandOption: true,
-      describe: 'dataset folder (`datadiet generate --out`)',
+      describe: 'dataset folder (`datadiet generate --out`); or --stream',
+    })
+    .option('stream', {
+      type: 'boolean',
+      describe:
+        'render sequences while training (no dataset on disk; endless, each sequence seen once): --preset/--spec and the flags below say what',
+    })
+    .option('preset', { type: 'string', describe: 'stream: built-in spec (`datadiet presets`)' })
+    .option('spec', { type: 'string', describe: 'stream: JSON spec file (overrides --preset)' })
+    .option('frames', { type: 'number', describe: 'stream: frames per sequence' })
+    .option('fps', { type: 'number', describe: 'stream: frames per second' })
+    .option('render-size', { type: 'number', describe: 'stream: render width = height, pixels' })
+    .option('data-seed', { type: 'number', describe: "stream: the spec's seed (scenes)" })
+    .option('render-workers', {
+      type: 'number',
+      describe: 'stream: browsers rendering in parallel (default: half the cores, at least 1)',
+    })
+    .option('replay', {
+      type: 'number',
+      describe: 'stream: use each rendered sequence N times (default 1)',
+    })
+    .option('browser', { type: 'string', describe: 'stream: Chromium to render with' })
+    .option('shuffle-buffer', {
+      type: 'number',
+      describe: 'clips held for shuffling (default 1024; a stream renders this many clips first)',
+    })
+    .option('skip-corrupt', {
+      type: 'boolean',
+      describe:
+        'leave shards that fail their sha256 and samples that do not parse out (listed in run.json) instead of stopping',
     })
     .option('out', {
       type: 'string',
@@ -103,7 +146,11 @@ export function trainCommand(y: Argv) {
       '$0 train --data data/orbit --objective prednet --out runs/pn --steps 500 --size 32',
       '',
     )
-    .example('$0 train --data data/walk --objective egomotion --out runs/ego --steps 1000', '');
+    .example('$0 train --data data/walk --objective egomotion --out runs/ego --steps 1000', '')
+    .example(
+      '$0 train --stream --preset walk --render-size 64 --objective sfa --out runs/sfa-stream --steps 5000',
+      '',
+    );
 }
 
 const defined = <T extends object>(o: T) =>
@@ -124,6 +171,7 @@ export function trainConfigFromArgs(a: TrainArgs): TrainConfigInput {
       heldOutEvery: a.heldOutEvery,
       logEvery: a.logEvery,
       checkpointEvery: a.checkpointEvery,
+      shuffleBuffer: a.shuffleBuffer,
     }),
     encoder: defined({ width: a.width, depth: a.depth, embedding: a.embedding }),
     sfa: defined({ binocular: a.binocular }),
@@ -135,10 +183,57 @@ export function trainConfigFromArgs(a: TrainArgs): TrainConfigInput {
   };
 }
 
+const intFlag = (flag: string, v: number | undefined, min: number) => {
+  if (v !== undefined && !(Number.isInteger(v) && v >= min)) {
+    throw new DatadietError('CLI_USAGE', `${flag} must be an integer ≥ ${min}, got ${v}`, {
+      hint: `pass ${flag} ${min} or more`,
+    });
+  }
+  return v;
+};
+
+/** `--stream`'s render settings, or undefined for training on --data. */
+async function streamFromArgs(args: TrainArgs) {
+  if ((args.data === undefined) === !args.stream) {
+    throw new DatadietError(
+      'CLI_USAGE',
+      args.stream ? '--data and --stream exclude each other' : 'train needs --data DIR or --stream',
+      { hint: 'pass a dataset folder, or --stream with --preset NAME or --spec FILE' },
+    );
+  }
+  if (!args.stream) return undefined;
+  const size = intFlag('--render-size', args.renderSize, 8);
+  const spec = await resolveSpec({
+    preset: args.preset,
+    specFile: args.spec,
+    overrides: {
+      frames: args.frames,
+      fps: args.fps,
+      seed: args.dataSeed,
+      ...(size !== undefined ? { width: size, height: size } : {}),
+    },
+  });
+  return {
+    spec,
+    workers:
+      intFlag('--render-workers', args.renderWorkers, 1) ??
+      Math.max(1, Math.floor(availableParallelism() / 2)),
+    replay: intFlag('--replay', args.replay, 1) ?? 1,
+    browserPath: args.browser,
+  };
+}
+
 export async function runTrain(args: TrainArgs, log: (line: string) => void): Promise<void> {
   let progress: ReturnType<typeof createProgress> | undefined;
+  const stream = await streamFromArgs(args);
+  if (stream) {
+    log(
+      `streaming ${stream.spec.name} (${stream.spec.width}×${stream.spec.height}, ${stream.spec.frames} frames, seed ${stream.spec.seed}) from ${stream.workers} render worker(s)${stream.replay > 1 ? `, each sequence used ${stream.replay}×` : ''}`,
+    );
+  }
   const result = await train({
-    data: args.data,
+    ...(stream ? { stream } : { data: args.data }),
+    skipCorrupt: args.skipCorrupt ?? false,
     out: args.out,
     backend: args.backend,
     config: trainConfigFromArgs(args),
@@ -161,6 +256,12 @@ export async function runTrain(args: TrainArgs, log: (line: string) => void): Pr
     );
   } else {
     log(`nothing to do: ${args.out} is already at step ${result.step} of ${args.steps}`);
+  }
+  const { shards, samples } = result.skipped;
+  if (shards.length + samples.length > 0) {
+    log(
+      `skipped (--skip-corrupt) ${shards.length} damaged shard(s) and ${samples.length} sample(s); listed in ${args.out}/run.json`,
+    );
   }
   log(`checkpoint: ${result.checkpoint ?? '(none)'}`);
   log(`metrics: ${args.out}/metrics.jsonl   loss curve: ${args.out}/loss.svg`);

@@ -296,19 +296,7 @@ async function writeShard(
       const { rec } = next!;
       const seq = await next!.seq;
       next = i + 1 < shard.sequences ? renderAt(i + 1) : undefined;
-      const members = [
-        { name: 'json', data: Buffer.from(JSON.stringify(sampleJson(rec))) },
-        ...seq.members.map((m) => ({
-          name: m.name,
-          data: encodeNpyParts(
-            layerDef(m.layer).dtype,
-            layerShape(m.layer, spec.frames, spec.width, spec.height),
-            [m.data],
-          ),
-        })),
-        ...sampleExtras(rec),
-      ];
-      await writer.addSample(sequenceKey(index), members);
+      await writer.addSample(sequenceKey(index), sequenceMembers(spec, rec, seq));
       if (index < (opts.previews ?? 2) && spec.layers.includes('rgb'))
         await writePreview(store, rec, seq);
       opts.onEvent?.({ type: 'sequence', index, frames: spec.frames });
@@ -336,7 +324,27 @@ async function writeShard(
   }
 }
 
-function killQuietly(pid: number): void {
+/** The members of one rendered sequence, as a shard holds them (the stream uses them too). */
+export function sequenceMembers(
+  spec: Spec,
+  rec: ReturnType<typeof sampleScene>,
+  seq: Awaited<ReturnType<RenderWorker['render']>>,
+) {
+  return [
+    { name: 'json', data: Buffer.from(JSON.stringify(sampleJson(rec))) },
+    ...seq.members.map((m) => ({
+      name: m.name,
+      data: encodeNpyParts(
+        layerDef(m.layer).dtype,
+        layerShape(m.layer, spec.frames, spec.width, spec.height),
+        [m.data],
+      ),
+    })),
+    ...sampleExtras(rec),
+  ];
+}
+
+export function killQuietly(pid: number): void {
   try {
     process.kill(pid, 'SIGKILL');
   } catch {

@@ -28,6 +28,8 @@ export interface CheckpointMeta {
   backend: string;
   /** Where the data loader stood after this step's batch: a resume continues from here. */
   loader?: LoaderState;
+  /** What the loader read: 'dataset', or 'stream:<spec fingerprint>'. */
+  source?: string;
 }
 
 interface WeightGroup {

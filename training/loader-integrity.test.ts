@@ -5,6 +5,7 @@
 import { cp, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../cli/main.ts';
 import { expectDatadietError } from '../core/test-helpers.ts';
 import { generateTiny, tempDir } from '../generator/test-helpers.ts';
 import { readManifest } from '../output/index.ts';
@@ -84,6 +85,18 @@ describe('the loader checks what it reads', () => {
     );
     expect(e.message).toMatch(/samples seq-00000000 … seq-00000003/);
     expect(steps).toBe(0);
+    // The CLI: one line, the dataset-corrupt exit code, no stack trace.
+    const errs: string[] = [];
+    const cliOut = await tempDir('flip-cli');
+    const argv = ['train', '--data', dir, '--out', cliOut, '--objective', 'sfa', '--steps', '3'];
+    const code = await main(
+      [...argv, '--width', '4', '--clip', '2', '--backend', 'wasm'],
+      () => {},
+      (l) => errs.push(l),
+    );
+    expect(code).toBe(6);
+    expect(errs).toHaveLength(1);
+    expect(errs[0]).toMatch(/^error\[DATASET_CORRUPT\].*sha256/);
 
     // With the explicit flag the shard is left out and listed in the run's record.
     const out = await tempDir('flip-skip');

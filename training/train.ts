@@ -28,6 +28,8 @@ import {
 import { lossCurveSvg } from './curve.ts';
 import { METRICS_FILE, readRunMetrics } from './run-metrics.ts';
 import { createLoader, disposeBatch, readDataInfo, type LoaderState } from './loader.ts';
+import type { SampleSource, SkipReport } from './sources.ts';
+import { streamManifest, streamSource, type StreamSourceOptions } from './stream-source.ts';
 import type { ModelShape, ObjectiveModel } from './objective.ts';
 import { findObjective } from './objectives/index.ts';
 
@@ -41,8 +43,10 @@ export interface StepInfo {
 }
 
 export interface TrainOptions {
-  /** Dataset folder (written by `datadiet generate`). */
-  data: string;
+  /** Dataset folder (written by `datadiet generate`); or give `stream`. */
+  data?: string;
+  /** Render the data while training instead (`--stream`): nothing is written but the run folder. */
+  stream?: StreamSourceOptions;
   /** Run folder. */
   out: string;
   config: TrainConfigInput;
@@ -63,6 +67,8 @@ export interface TrainResult {
   checkpoint: string | null;
   model: ObjectiveModel;
   shape: ModelShape;
+  /** Shards and samples left out with `skipCorrupt`. */
+  skipped: SkipReport;
 }
 
 export const CURVE_FILE = 'loss.svg';
@@ -120,12 +126,39 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     `backend: ${backend.name} (${backend.reason})${backend.addedKernels.length ? `; registered ${backend.addedKernels.join(', ')}` : ''}`,
   );
 
-  const info = await readDataInfo(opts.data);
   const needs = objective.needs(config);
+  if ((opts.data === undefined) === (opts.stream === undefined)) {
+    throw new DatadietError('CLI_USAGE', 'train needs either --data DIR or --stream', {
+      hint: 'pass a dataset folder, or --stream with --preset NAME or --spec FILE',
+    });
+  }
+  let fromStream:
+    { source: SampleSource; fingerprint: string; spec: StreamSourceOptions['spec'] } | undefined;
+  let info;
+  if (opts.stream) {
+    if (config.objective === 'sfa-linear') {
+      throw new DatadietError('CLI_USAGE', `${config.objective} fits on a dataset on disk`, {
+        hint: 'generate the dataset first and pass --data, or pick a gradient objective',
+      });
+    }
+    // Only the layers the objective reads are rendered (labels come from the seg layer).
+    const spec = { ...opts.stream.spec, layers: needs.labels ? ['rgb', 'seg'] : ['rgb'] };
+    const stream = { ...opts.stream, spec: spec as typeof opts.stream.spec };
+    const made = await streamSource(stream);
+    info = made.info;
+    fromStream = {
+      source: made.source,
+      fingerprint: String((await streamManifest(stream.spec)).fingerprint),
+      spec: stream.spec,
+    };
+  } else {
+    info = await readDataInfo(opts.data as string);
+  }
+  const dataName = opts.data ?? `stream of ${opts.stream?.spec.name}`;
   if (needs.motion && info.motionColumns.length === 0) {
     throw new DatadietError(
       'MODEL_DATA_MISMATCH',
-      `${config.objective} needs the self-motion signals (<key>.motion.npy) that ${opts.data} lacks`,
+      `${config.objective} needs the self-motion signals (<key>.motion.npy) that ${dataName} lacks`,
       { hint: 'regenerate the dataset with this version of datadiet (it writes <key>.motion.npy)' },
     );
   }
@@ -152,10 +185,29 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     if (JSON.stringify(resumed.meta.shape) !== JSON.stringify(shape)) {
       throw new DatadietError(
         'MODEL_DATA_MISMATCH',
-        `checkpoint ${latest} expects ${resumed.meta.shape.height}×${resumed.meta.shape.width} frames and ${resumed.meta.shape.numClasses} categories; ${opts.data} gives ${shape.height}×${shape.width} and ${shape.numClasses}`,
+        `checkpoint ${latest} expects ${resumed.meta.shape.height}×${resumed.meta.shape.width} frames and ${resumed.meta.shape.numClasses} categories; ${dataName} gives ${shape.height}×${shape.width} and ${shape.numClasses}`,
         { hint: 'pass --size to match, or train into a new --out' },
       );
     }
+  }
+  const dataRecord = opts.stream
+    ? {
+        stream: {
+          spec: fromStream?.spec,
+          replay: opts.stream.replay ?? 1,
+          fingerprint: fromStream?.fingerprint,
+        },
+      }
+    : opts.data;
+  const source = fromStream ? `stream:${fromStream.fingerprint}` : 'dataset';
+  if (resumed?.meta.loader && (resumed.meta.source ?? 'dataset') !== source) {
+    throw new DatadietError(
+      'RUN_MISMATCH',
+      `${opts.out} was trained on ${resumed.meta.source ?? 'a dataset'}, not on this ${fromStream ? 'stream' : 'dataset'}`,
+      {
+        hint: 'resume with the same --data or --stream spec, seed and --replay, or use a new --out',
+      },
+    );
   }
   const startStep = resumed?.meta.step ?? 0;
   const model = buildModel(config, shape);
@@ -171,27 +223,30 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   }
   await writeFileAtomic(
     join(opts.out, 'config.json'),
-    `${JSON.stringify({ data: opts.data, config }, null, 2)}\n`,
+    `${JSON.stringify({ data: dataRecord, config }, null, 2)}\n`,
   );
 
   const resumedMetrics = (await readRunMetrics(opts.out)).filter((m) => m.step <= startStep);
   const metricLines = resumedMetrics.map((m) => JSON.stringify(m));
   const losses = resumedMetrics.map(({ step, loss }) => ({ step, loss }));
-  const loader = await createLoader({
-    dir: opts.data,
-    batchSize: config.batch,
-    clipLength: needs.clipLength,
-    eyes: needs.eyes,
-    labels: needs.labels,
-    motion: needs.motion ?? false,
-    size: config.size === undefined ? undefined : [config.size, config.size],
-    shuffleBuffer: config.shuffleBuffer,
-    heldOutEvery: config.heldOutEvery,
-    split: config.heldOutEvery > 0 ? 'train' : 'all',
-    // One data order per seed: a resumed run continues it from the checkpoint's loader state.
-    seed: new Rng(config.seed, 'loader').streamSeed,
-    skipCorrupt: opts.skipCorrupt ?? false,
-  });
+  const loader = await createLoader(
+    {
+      dir: opts.data,
+      batchSize: config.batch,
+      clipLength: needs.clipLength,
+      eyes: needs.eyes,
+      labels: needs.labels,
+      motion: needs.motion ?? false,
+      size: config.size === undefined ? undefined : [config.size, config.size],
+      shuffleBuffer: config.shuffleBuffer,
+      heldOutEvery: config.heldOutEvery,
+      split: config.heldOutEvery > 0 ? 'train' : 'all',
+      // One data order per seed: a resumed run continues it from the checkpoint's loader state.
+      seed: new Rng(config.seed, 'loader').streamSeed,
+      skipCorrupt: opts.skipCorrupt ?? false,
+    },
+    fromStream ? { source: fromStream.source, info } : { info },
+  );
   let loaderState: LoaderState | undefined = resumed?.meta.loader;
   if (resumed && !loaderState && !model.fit && startStep < config.steps) {
     log(`${latest} predates saved loader state: the data order restarts from the beginning`);
@@ -204,7 +259,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     config,
     shape,
     backend: backend.name,
-    ...(loaderState ? { loader: loaderState } : {}),
+    ...(loaderState ? { loader: loaderState, source } : {}),
   });
   const writeOutputs = async () => {
     await writeFileAtomic(join(opts.out, METRICS_FILE), metricLines.map((l) => `${l}\n`).join(''));
@@ -212,10 +267,17 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       join(opts.out, RUN_FILE),
       `${JSON.stringify(
         {
-          data: opts.data,
+          data: dataRecord,
           step,
           position: loaderState
-            ? { batches: loaderState.batches, group: loaderState.group, clip: loaderState.clip }
+            ? {
+                batches: loaderState.batches,
+                ordinal: loaderState.group,
+                clip: loaderState.clip,
+                ...(opts.stream
+                  ? { sequence: Math.floor(loaderState.group / (opts.stream.replay ?? 1)) }
+                  : {}),
+              }
             : null,
           skipped: loader.skipped,
         },
@@ -231,6 +293,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 
   let step = startStep;
   let checkpoint: string | null = latest;
+  let savedStep = startStep;
   const vars = model.params.list();
   const imagesPerBatch = (b: number) => b * needs.clipLength * (needs.eyes === 'both' ? 2 : 1);
   const started = performance.now();
@@ -241,7 +304,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       // Closed form: one fit is the whole run, recorded as step 1.
       const t0 = performance.now();
       const extra = await model.fit({
-        data: opts.data,
+        data: opts.data as string,
         heldOutEvery: config.heldOutEvery,
         size: config.size === undefined ? undefined : [config.size, config.size],
       });
@@ -265,7 +328,24 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       });
     }
     while (!model.fit && step < config.steps) {
-      const next = await batches.next();
+      let next;
+      try {
+        next = await batches.next();
+      } catch (e) {
+        // A stream that cannot render (or data that turns out damaged) stops the run, but the
+        // steps taken so far are kept: a rerun resumes from here.
+        if (step > startStep && step !== savedStep) {
+          checkpoint = await saveCheckpoint({
+            runDir: opts.out,
+            meta: meta(step),
+            params: model.params,
+            optimizer,
+          });
+          await writeOutputs();
+          log(`stopped at step ${step}; checkpoint ${checkpoint}`);
+        }
+        throw e;
+      }
       if (next.done) break;
       const batch = next.value;
       step++;
@@ -296,6 +376,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       losses.push({ step, loss });
       opts.onStep?.({ step, startStep, totalSteps: config.steps, loss, imagesPerSecond: ips });
       if (step % config.checkpointEvery === 0 || step === config.steps) {
+        savedStep = step;
         checkpoint = await saveCheckpoint({
           runDir: opts.out,
           meta: meta(step),
@@ -319,5 +400,6 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     checkpoint,
     model,
     shape,
+    skipped: loader.skipped,
   };
 }

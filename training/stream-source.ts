@@ -1,0 +1,74 @@
+/**
+ * A sample source that renders its sequences on demand (`datadiet train --stream`): sequence
+ * indices run on without end, each seen once, or `replay` times in a row when asked. Ordinal g is
+ * sequence ⌊g / replay⌋, so a resumed run re-renders only the sequences whose clips its saved
+ * shuffle buffer holds and continues from the recorded ordinal. Every sample goes through the same
+ * `toClips` checks as a shard's.
+ */
+import { packageVersion } from '../core/paths.ts';
+import { buildManifest, datasetFingerprint } from '../generator/dataset-meta.ts';
+import { renderSequences, type RenderStreamOptions } from '../generator/stream.ts';
+import { prepareSampler } from '../scenes/sampler.ts';
+import type { Spec } from '../scenes/spec.ts';
+import { dataInfoOf, type DataInfo } from './loader.ts';
+import type { SampleSource, ToClips } from './sources.ts';
+
+export interface StreamSourceOptions extends Omit<RenderStreamOptions, 'spec'> {
+  spec: Spec;
+  /** Times each sequence is used (consecutive ordinals), default 1. */
+  replay?: number;
+}
+
+/** The manifest a dataset of this spec would have (its shard list empty), for shape facts. */
+export async function streamManifest(spec: Spec) {
+  const version = await packageVersion();
+  const inputs = await prepareSampler(spec);
+  return buildManifest({
+    spec,
+    generatorVersion: version,
+    fingerprint: datasetFingerprint(spec, version, inputs),
+    shards: [],
+  });
+}
+
+export async function streamSource(
+  opts: StreamSourceOptions,
+): Promise<{ source: SampleSource; info: DataInfo }> {
+  const replay = Math.max(1, opts.replay ?? 1);
+  const manifest = await streamManifest(opts.spec);
+  const describe = `stream of ${opts.spec.name}`;
+  const info = dataInfoOf(manifest, describe);
+  const source: SampleSource = {
+    describe,
+    skipped: { shards: [], samples: [] },
+    async *groups<C>(from: number, toClips: ToClips<C>) {
+      const first = Math.floor(from / replay);
+      function* indices() {
+        for (let i = first; ; i++) yield i;
+      }
+      let ordinal = first * replay;
+      for await (const sample of renderSequences(opts, indices())) {
+        for (let r = 0; r < replay; r++, ordinal++) {
+          if (ordinal < from) continue;
+          yield { first: ordinal, clips: toClips(sample, ordinal) };
+        }
+      }
+    },
+    async fetch<C>(ordinals: Set<number>, toClips: ToClips<C>) {
+      const out = new Map<number, C[]>();
+      const bySequence = new Map<number, number[]>();
+      for (const o of ordinals) {
+        const i = Math.floor(o / replay);
+        bySequence.set(i, [...(bySequence.get(i) ?? []), o]);
+      }
+      const wanted = [...bySequence.keys()].sort((a, b) => a - b);
+      let k = 0;
+      for await (const sample of renderSequences(opts, wanted)) {
+        for (const o of bySequence.get(wanted[k++] as number) ?? []) out.set(o, toClips(sample, o));
+      }
+      return out;
+    },
+    async close() {},
+  };
+  return { source, info };
+}
