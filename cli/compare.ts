@@ -20,10 +20,18 @@ export function compareCommand(y: Argv) {
       demandOption: true,
       describe: 'comma-separated run folders, checkpoint folders or baseline JSON descriptors',
     })
-    .option('names', { type: 'string', describe: 'comma-separated names, one per model' })
+    .option('names', {
+      type: 'string',
+      describe:
+        'comma-separated names, one per model; repeat a name for runs that differ only in their training seed to pool them (mean ± interval across seeds)',
+    })
     .example(
       '$0 compare --models runs/sfa,runs/supervised,baselines/mobilenet.json --data data/shortcut-correlated --decorrelated data/shortcut-decorrelated --out cmp',
       '',
+    )
+    .example(
+      '$0 compare --models runs/sfa-s0,runs/sfa-s1,runs/sfa-s2,runs/sup-s0,runs/sup-s1,runs/sup-s2 --names SFA,SFA,SFA,sup,sup,sup --data data/corr --out cmp',
+      'three training seeds per recipe, pooled into one row each',
     );
 }
 

@@ -84,7 +84,10 @@ describe('datadiet evaluate', () => {
     expect(r.err).toEqual([]);
     expect(r.code).toBe(0);
     expect(r.out.join('\n')).toMatch(/probe top-1: \d\.\d{3}/);
-    expect(r.out.join('\n')).toMatch(/alignment with diagnostic parts: Spearman ρ -?\d\.\d{3}/);
+    expect(r.out.join('\n')).toMatch(
+      /alignment with diagnostic parts \(probe saliency\): Spearman ρ -?\d\.\d{3} \[-?\d\.\d{3}, -?\d\.\d{3}\]/,
+    );
+    expect(r.out.join('\n')).toMatch(/own head \(apart\): top-1 \d\.\d{3}/);
     const m = EvalMetricsSchema.parse(
       JSON.parse(await readFile(join(out, 'metrics.json'), 'utf8')),
     );
@@ -114,7 +117,7 @@ describe('datadiet evaluate', () => {
     expect(r.err).toEqual([]);
     expect(r.code).toBe(0);
     expect(r.out.join('\n')).toMatch(
-      /ClickMe: ρ -?\d\.\d{3} = -?\d\.\d{3} of the human ceiling \(10 images; 5-fold linear probe/,
+      /ClickMe: ρ -?\d\.\d{3} = -?\d\.\d{3} \[-?\d\.\d{3}, -?\d\.\d{3}\] of the human ceiling \(10 of 10 images scored; 5-fold linear probe/,
     );
     const m = EvalMetricsSchema.parse(
       JSON.parse(await readFile(join(out, 'metrics.json'), 'utf8')),
@@ -188,8 +191,8 @@ describe('datadiet compare', () => {
     expect(r.err).toEqual([]);
     expect(r.code).toBe(0);
     const text = r.out.join('\n');
-    expect(text).toMatch(/^model\s+kind/m);
-    expect(text).toMatch(/^latest\s+run\s+supervised/m);
+    expect(text).toMatch(/^model\s+seeds\s+features\s+probe top-1/m);
+    expect(text).toMatch(/^latest\s+1\s+\d+\s+\d\.\d{3} \[/m);
     expect(text).toContain(`report: ${join(out, 'report.html')}`);
     // The same checkpoint twice: identical numbers.
     const rows = (

@@ -116,32 +116,43 @@ export function evalOptions(a: EvalDataArgs): {
 }
 
 const f3 = (v: number | null | undefined) => (typeof v === 'number' ? v.toFixed(3) : '—');
+const ci3 = (c: [number, number] | null | undefined) => (c ? ` [${f3(c[0])}, ${f3(c[1])}]` : '');
 
-/** A few lines for a person; metrics.json has everything. */
+/** A few lines for a person (95 % intervals in brackets); metrics.json has everything. */
 export function summarise(m: EvalMetrics): string[] {
   const lines = [
-    `model: ${m.model.name} (${m.model.kind}${m.model.objective ? `, ${m.model.objective}` : ''}), features ${m.model.features} [${m.model.feature_dim}]`,
-    `probe top-1: ${f3(m.probe.top1)} on ${m.probe.held_out} held-out images (chance ${f3(m.probe.chance)})`,
-    `alignment with diagnostic parts: Spearman ρ ${f3(m.alignment.spearman)}, Dice ${f3(m.alignment.dice)}, IoU ${f3(m.alignment.iou)} (${m.alignment.images} images, ${m.model.saliency_head} head)`,
+    `model: ${m.model.name} (${m.model.kind}${m.model.objective ? `, ${m.model.objective}` : ''}), features ${m.model.features} [${m.model.feature_dim}], pooling: ${m.model.pooling}`,
+    `probe top-1: ${f3(m.probe.top1)}${ci3(m.probe.top1_ci)} on ${m.probe.held_out} held-out images (chance ${f3(m.probe.chance)}; ridge α ${m.probe.alpha} by ${m.probe.alpha_cv_folds}-fold inner CV)`,
+    `alignment with diagnostic parts (probe saliency): Spearman ρ ${f3(m.alignment.spearman)}${ci3(m.alignment.spearman_ci)}, Dice ${f3(m.alignment.dice)}, IoU ${f3(m.alignment.iou)} (${m.alignment.images} images)`,
   ];
+  if (m.own_head) {
+    lines.push(
+      `own head (apart): top-1 ${f3(m.own_head.top1)}${ci3(m.own_head.top1_ci)}, part ρ ${f3(m.own_head.spearman)}${ci3(m.own_head.spearman_ci)}`,
+    );
+  }
   if (m.shortcut) {
     lines.push(
-      `shortcut: top-1 ${f3(m.shortcut.correlated_top1)} correlated → ${f3(m.shortcut.decorrelated_top1)} decorrelated (drop ${f3(m.shortcut.drop)})`,
+      `shortcut: top-1 ${f3(m.shortcut.correlated_top1)} correlated → ${f3(m.shortcut.decorrelated_top1)} decorrelated (drop ${f3(m.shortcut.drop)}${ci3(m.shortcut.drop_ci)})`,
     );
   }
   if (m.shape_bias) {
     lines.push(
-      `shape bias: ${f3(m.shape_bias.value)} (${m.shape_bias.shape} shape, ${m.shape_bias.texture} texture, ${m.shape_bias.neither} neither)`,
+      `shape bias: ${f3(m.shape_bias.value)}${ci3(m.shape_bias.value_ci)} with coverage ${f3(m.shape_bias.coverage)} (${m.shape_bias.shape} shape, ${m.shape_bias.texture} texture, ${m.shape_bias.neither} neither; probe fitted on ${m.shape_bias.probe_fit})`,
+    );
+  }
+  if (m.slowness) {
+    lines.push(
+      `held-out slowness: Δ ${f3(m.slowness.delta)}${ci3(m.slowness.delta_ci)}, mean |corr| ${f3(m.slowness.mean_abs_correlation)}, feature std ${f3(m.slowness.feature_std)} (${m.slowness.sequences} sequences)`,
     );
   }
   if (m.prediction) {
     lines.push(
-      `next frame: MSE ${m.prediction.mse.toFixed(5)} vs copy-last ${m.prediction.copy_last_mse.toFixed(5)}; SSIM ${f3(m.prediction.ssim)} vs ${f3(m.prediction.copy_last_ssim)}`,
+      `next frame: MSE ${m.prediction.mse.toFixed(5)} vs copy-last ${m.prediction.copy_last_mse.toFixed(5)}; SSIM ${f3(m.prediction.ssim)} vs ${f3(m.prediction.copy_last_ssim)}; MSE at t=1 ${m.prediction.mse_per_t[0]?.toFixed(5) ?? '—'}`,
     );
   }
   if (m.clickme) {
     lines.push(
-      `ClickMe: ρ ${f3(m.clickme.spearman)} = ${f3(m.clickme.spearman_normalised)} of the human ceiling (${m.clickme.images} images; ${m.clickme.head})`,
+      `ClickMe: ρ ${f3(m.clickme.spearman)} = ${f3(m.clickme.spearman_normalised)}${ci3(m.clickme.spearman_normalised_ci)} of the human ceiling (${m.clickme.scored} of ${m.clickme.images} images scored; ${m.clickme.head})`,
     );
   }
   return lines;

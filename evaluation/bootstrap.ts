@@ -45,7 +45,14 @@ export function bootstrapInterval(opts: {
     if (Number.isFinite(v)) values.push(v);
   }
   if (values.length < draws / 2) return null;
-  const sorted = Float64Array.from(values).sort();
+  return percentileInterval(values, level);
+}
+
+/** The central `level` interval of bootstrap values (finite ones; null when there are none). */
+export function percentileInterval(values: number[], level = CONFIDENCE): Interval | null {
+  const finite = values.filter(Number.isFinite);
+  if (finite.length === 0) return null;
+  const sorted = Float64Array.from(finite).sort();
   return [quantileSorted(sorted, (1 - level) / 2), quantileSorted(sorted, (1 + level) / 2)];
 }
 

@@ -74,6 +74,32 @@ describe('ClickMe alignment through the k-fold probe', () => {
     );
     expect(square.metrics.spearman).toBeGreaterThan(elsewhere.metrics.spearman + 0.3);
     expect(square.metrics.note).toContain('probe');
+    expect(square.metrics.scored).toBe(12);
+    expect(square.metrics.skipped).toEqual({
+      class_missing_from_fit_folds: 0,
+      constant_saliency: 0,
+    });
+    const ci = square.metrics.spearman_ci!;
+    expect(ci[0]).toBeLessThanOrEqual(square.metrics.spearman);
+    expect(ci[1]).toBeGreaterThanOrEqual(square.metrics.spearman);
+    expect(square.metrics.own_head).toBeNull();
     expect(square.figure).not.toBeNull();
+  }, 120_000);
+
+  it('leaves out and counts an image whose class no fit fold holds, instead of scoring it 0', async () => {
+    const lone = await tempDir('clickme-lone');
+    await writeSquareClickMe(lone, 12, { loneClass: true });
+    const model = await loadEvalModel(squareModel);
+    try {
+      const r = await clickmeAlignment({ model, dir: lone, seed: 1, folds: 3 });
+      expect(r.metrics.images).toBe(13);
+      expect(r.metrics.skipped.class_missing_from_fit_folds).toBe(1);
+      expect(r.metrics.scored).toBe(12);
+      // The 12 scored images are the ones of the fixture above, with the same stratified folds
+      // for classes 3 and 7: their mean ρ is high, not pulled toward 0 by a constant map.
+      expect(r.metrics.spearman).toBeGreaterThan(0.3);
+    } finally {
+      model.dispose();
+    }
   }, 120_000);
 });

@@ -13,13 +13,21 @@ import { expectDatadietError } from '../core/test-helpers.ts';
 import { generateTiny, loadAll, tempDir, view } from '../generator/test-helpers.ts';
 import type { SpecInput } from '../scenes/spec.ts';
 import { selectBackend, train } from '../training/index.ts';
+import { Rng } from '../core/rng.ts';
 import {
   EvalMetricsSchema,
+  acrossSeeds,
   compareModels,
   evaluateModel,
+  fitCvProbe,
+  loadEvalModel,
   loadProbeSet,
+  probeAccuracy,
+  splitIndices,
+  type CompareRow,
   type EvalMetrics,
 } from './index.ts';
+import { extractFeatures } from './features.ts';
 import {
   inspectHtml,
   maskedPoolingKernel,
@@ -130,6 +138,29 @@ describe('alignment and shortcut reliance on rendered data', () => {
     expect(ground.shortcut!.drop).toBeGreaterThan(part.shortcut!.drop + 0.2);
   });
 
+  it('gives every figure a 95 % interval around it, and shape bias with its coverage', () => {
+    const inside = (v: number, ci: [number, number] | null) => {
+      expect(ci).not.toBeNull();
+      expect(ci![0]).toBeLessThanOrEqual(v + 1e-12);
+      expect(ci![1]).toBeGreaterThanOrEqual(v - 1e-12);
+    };
+    for (const m of [part, ground]) {
+      inside(m.probe.top1, m.probe.top1_ci);
+      inside(m.alignment.spearman, m.alignment.spearman_ci);
+      inside(m.alignment.dice, m.alignment.dice_ci);
+      inside(m.shortcut!.drop, m.shortcut!.drop_ci);
+      inside(m.slowness!.delta, m.slowness!.delta_ci);
+      const sb = m.shape_bias!;
+      expect(sb.probe_fit).toBe('decorrelated');
+      expect(sb.coverage).toBeCloseTo((sb.shape + sb.texture) / sb.cue_conflict_images, 12);
+      expect(sb.data_probe).not.toBeNull();
+      expect(m.probe.alpha_cv.map((a) => a.alpha)).toContain(m.probe.alpha);
+      expect(m.model.readout).toBe('probe');
+    }
+    // The ground-looker's top-1 falls by ≥ 0.2 with a drop interval clear of 0.
+    expect(ground.shortcut!.drop_ci![0]).toBeGreaterThan(0);
+  });
+
   it('writes a metrics.json that its schema accepts, with the seed and the figures', async () => {
     const dir = join(models, 'eval-part');
     const onDisk = EvalMetricsSchema.parse(
@@ -201,6 +232,7 @@ describe('alignment and shortcut reliance on rendered data', () => {
 
 describe('trained runs, compare and the HTML report', () => {
   let supervised = '';
+  let sfa: string[] = [];
   let prednet = '';
   let moving = '';
   beforeAll(async () => {
@@ -224,6 +256,24 @@ describe('trained runs, compare and the HTML report', () => {
       backend: 'wasm',
       config: { objective: 'supervised', steps: 3, batch: 8, encoder, checkpointEvery: 3 },
     });
+    // Two seeds of one SFA recipe, to be pooled by compare.
+    sfa = [join(runs, 'sfa-s0'), join(runs, 'sfa-s1')];
+    for (const [seed, out] of sfa.entries()) {
+      await train({
+        data: moving,
+        out,
+        backend: 'wasm',
+        config: {
+          objective: 'sfa',
+          steps: 2,
+          batch: 4,
+          clip: 2,
+          encoder,
+          checkpointEvery: 2,
+          seed,
+        },
+      });
+    }
     await train({
       data: moving,
       out: prednet,
@@ -239,12 +289,53 @@ describe('trained runs, compare and the HTML report', () => {
     });
   }, 300_000);
 
-  it('evaluates a supervised run through its own head and a PredNet run with next-frame metrics', async () => {
+  it('reads a supervised and an SFA run through the same probe, with the own head apart', async () => {
     const out = await tempDir('eval-sup');
     const sup = await evaluateModel({ model: supervised, data: correlated, out, maxSamples: 24 });
-    expect(sup.model).toMatchObject({ kind: 'run', objective: 'supervised', saliency_head: 'own' });
-    expect(sup.probe.own_head_top1).not.toBeNull();
+    const sf = await evaluateModel({
+      model: sfa[0]!,
+      data: correlated,
+      out: join(out, 'sfa'),
+      maxSamples: 24,
+    });
+    for (const [m, path] of [
+      [sup, supervised],
+      [sf, sfa[0]!],
+    ] as const) {
+      expect(m.model.readout).toBe('probe');
+      expect(m.model.pooling).toContain('global average');
+      // The main top-1 is the probe's on this model's features, recomputed here by hand: the same
+      // split, α by the same inner CV, the same held-out rows.
+      const model = await loadEvalModel(path);
+      const set = await loadProbeSet({ dir: correlated, flag: '--data', maxSamples: 24 });
+      const f = extractFeatures({ ...set, features: (x) => model.features(x) });
+      model.dispose();
+      const rng = new Rng(0, 'evaluate');
+      const split = splitIndices({
+        labels: set.labels,
+        heldOutFraction: 0.3,
+        rng: rng.fork('probe-split'),
+      });
+      const { probe } = fitCvProbe({
+        features: f.data,
+        dim: f.dim,
+        labels: set.labels,
+        idx: split.fit,
+        numClasses: set.categories.length,
+        rng: rng.fork('alpha-cv'),
+      });
+      expect(m.probe.alpha).toBe(probe.alpha);
+      expect(m.probe.top1).toBe(probeAccuracy(probe, f.data, set.labels, split.heldOut));
+      expect(m.probe.held_out).toBe(split.heldOut.length);
+    }
+    expect(sup.probe.held_out).toBe(sf.probe.held_out);
+    // Only the supervised run has a head over these categories; it is reported apart.
+    expect(sup.own_head).not.toBeNull();
+    expect(sup.own_head!.classes).toBe(sup.data.categories.length);
+    expect(sup.own_head!.top1_ci).not.toBeNull();
+    expect(sf.own_head).toBeNull();
     expect(sup.data.samples).toBe(24);
+    expect(sf.slowness!.sequences).toBe(24);
     const pn = await evaluateModel({
       model: prednet,
       data: moving,
@@ -256,15 +347,21 @@ describe('trained runs, compare and the HTML report', () => {
     expect(pn.prediction!.clips).toBeGreaterThan(0);
     expect(pn.prediction!.copy_last_mse).toBeGreaterThan(0);
     expect(pn.prediction!.mse).toBeGreaterThan(0);
+    // Per step: t = 1…3 for 4-frame clips; their mean is the overall MSE.
+    expect(pn.prediction!.mse_per_t).toHaveLength(3);
+    const perT = pn.prediction!.mse_per_t;
+    expect(perT.reduce((a, b) => a + b, 0) / perT.length).toBeCloseTo(pn.prediction!.mse, 6);
+    expect(pn.prediction!.ssim_window).toContain('σ = 1.5');
     expect(pn.files.prediction).toEqual(['prediction.png']);
     const png = PNG.sync.read(await readFile(join(out, 'pn', 'prediction.png')));
     expect(png.height).toBeGreaterThan(16);
   }, 120_000);
 
-  it('compares four models into a report that opens in Chromium and shows the scatter plot', async () => {
+  it('compares models into a report that opens in Chromium, pooling seeds and drawing intervals', async () => {
     const out = await tempDir('eval-cmp');
     const r = await compareModels({
-      models: [partModel, groundModel, supervised, prednet],
+      models: [partModel, groundModel, supervised, prednet, ...sfa],
+      names: ['part-looker', 'ground-looker', 'supervised', 'prednet', 'SFA', 'SFA'],
       data: correlated,
       decorrelated,
       cueConflict,
@@ -277,24 +374,43 @@ describe('trained runs, compare and the HTML report', () => {
       'ground-looker',
       'supervised',
       'prednet',
+      'SFA',
     ]);
+    const pooled = r.rows[4]!;
+    expect(pooled.seeds).toBe(2);
     expect(r.table).toContain('part-looker');
+    expect(r.table).toMatch(/\[[-0-9.]+, [-0-9.]+\]/);
     const csv = await readFile(join(out, 'table.csv'), 'utf8');
-    expect(csv.trim().split('\n')).toHaveLength(5);
-    const json = JSON.parse(await readFile(join(out, 'table.json'), 'utf8')) as { rows: unknown[] };
-    expect(json.rows).toHaveLength(4);
+    expect(csv.trim().split('\n')).toHaveLength(6);
+    expect(csv.split('\n')[0]).toContain('probe_top1,probe_top1_lo,probe_top1_hi');
+    const json = JSON.parse(await readFile(join(out, 'table.json'), 'utf8')) as {
+      rows: CompareRow[];
+      runs: CompareRow[];
+    };
+    expect(json.rows).toHaveLength(5);
+    expect(json.runs).toHaveLength(6);
+    // The pooled row: the mean of its two runs, with the Student-t interval across them.
+    const [a, b] = json.runs.slice(4).map((x) => x.probe_top1!);
+    expect(pooled.probe_top1).toBeCloseTo((a! + b!) / 2, 12);
+    expect(pooled.ci.probe_top1).toEqual(acrossSeeds([a!, b!]).interval);
+    expect(json.rows[0]!.ci.alignment_rho).not.toBeNull();
     const html = await readFile(r.reportPath, 'utf8');
     expect(html).not.toMatch(/(src|href)="https?:/);
     expect(html).toContain('data:image/png;base64,');
     expect(html).toContain('Training curves');
     expect(html).toContain('Next-frame prediction');
+    expect(html).toMatch(/intervals of [^<]* (overlap|do not overlap)/);
+    expect(html).toContain('class="whisker"');
+    expect(html).toContain('Runs pooled above');
 
     const { problems } = await inspectHtml(r.reportPath, async (page) => {
       const labels = await page.$$eval('#scatter text', (ts) => ts.map((t) => t.textContent));
-      for (const n of ['part-looker', 'ground-looker', 'supervised', 'prednet'])
+      for (const n of ['part-looker', 'ground-looker', 'supervised', 'prednet', 'SFA'])
         expect(labels).toContain(n);
       const circles = await page.$$eval('#scatter circle', (cs) => cs.length);
-      expect(circles).toBe(4);
+      expect(circles).toBe(5);
+      const bars = await page.$$eval('#scatter line.errorbar', (ls) => ls.length);
+      expect(bars).toBeGreaterThanOrEqual(8);
       const el = await page.$('#scatter');
       const shot = PNG.sync.read(
         Buffer.from((await el!.screenshot({ type: 'png' })) as Uint8Array),

@@ -14,25 +14,31 @@ import { DatadietError } from '../core/errors.ts';
 import { packageVersion } from '../core/paths.ts';
 import { Rng } from '../core/rng.ts';
 import { stableJson, writeFileAtomic, writeJsonAtomic } from '../output/manifest.ts';
-import { readDataInfo, selectBackend } from '../training/index.ts';
+import { readDataInfo, selectBackend, sequenceFeatures } from '../training/index.ts';
+import { bootstrapInterval, differenceInterval, meanInterval } from './bootstrap.ts';
 import { clickmeAlignment, type ClickmeResult } from './clickme-eval.ts';
 import { extractFeatures } from './features.ts';
 import { predictionSheet, saliencySheet } from './images.ts';
-import { scorePartAlignment, shapeBiasOf } from './part-alignment.ts';
+import {
+  cueOutcomes,
+  scorePartAlignment,
+  shapeBiasValue,
+  type CueOutcome,
+} from './part-alignment.ts';
 import { EVAL_FORMAT, EvalMetricsSchema, METRICS_FILE, type EvalMetrics } from './metrics.ts';
-import { loadEvalModel, type EvalModel } from './models.ts';
+import { loadEvalModel } from './models.ts';
 import { predictionMetrics } from './prediction.ts';
 import {
   argmaxRows,
-  fitProbe,
-  probeAccuracy,
+  fitCvProbe,
+  predictRows,
   probeHead,
-  probeLogits,
   splitIndices,
   type LinearProbe,
 } from './probe.ts';
 import { loadProbeSet, type ProbeSet } from './probe-data.ts';
 import { saliencyMaps, type SmoothGrad } from './saliency.ts';
+import { slownessFigures } from './slowness.ts';
 
 export interface EvaluateOptions {
   /** A run folder, a checkpoint folder, or a baseline descriptor JSON. */
@@ -121,11 +127,12 @@ function sameCategories(a: ProbeSet, b: ProbeSet, flag: string) {
   }
 }
 
-/** Probe predictions for a whole set. */
-function predictAll(model: EvalModel, probe: LinearProbe, set: ProbeSet): Int32Array {
-  const f = extractFeatures({ ...set, features: (x) => model.features(x) });
-  return argmaxRows(probeLogits(probe, f.data, set.n), set.n, probe.numClasses);
-}
+const mean = (v: ArrayLike<number>) => {
+  let s = 0;
+  for (let i = 0; i < v.length; i++) s += v[i]!;
+  return v.length > 0 ? s / v.length : NaN;
+};
+const allRows = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 export async function evaluateModel(o: EvaluateOptions): Promise<EvalMetrics> {
   const progress = o.onProgress ?? (() => {});
@@ -180,9 +187,9 @@ export async function evaluateModel(o: EvaluateOptions): Promise<EvalMetrics> {
       }
     }
     const numClasses = data.categories.length;
+    // The own head is scored apart, and only when it is over these categories (an ImageNet
+    // head scores ClickMe, apart too).
     const own = model.description.own_head_classes;
-    const ownHead = model.logits !== undefined && own === numClasses;
-    // A head over other classes (an ImageNet head on our categories) is not used: the probe is.
     const fingerprint = fingerprintOf(o, {
       model: model.identity,
       data: data.identity,
@@ -196,7 +203,7 @@ export async function evaluateModel(o: EvaluateOptions): Promise<EvalMetrics> {
       return existing;
     }
 
-    // Probe.
+    // One readout for every model: a ridge probe on frozen features, α by inner CV on the fit rows.
     const feats = extractFeatures({
       ...data,
       features: (x) => model.features(x),
@@ -214,76 +221,166 @@ export async function evaluateModel(o: EvaluateOptions): Promise<EvalMetrics> {
         { hint: 'use a dataset with more sequences (at least 2 per category)' },
       );
     }
-    const probe = fitProbe({
+    const fitted = fitCvProbe({
       features: feats.data,
       dim: feats.dim,
       labels: data.labels,
       idx: split.fit,
       numClasses,
+      rng: rng.fork('alpha-cv'),
     });
-    const top1 = probeAccuracy(probe, feats.data, data.labels, split.heldOut);
+    const probe = fitted.probe;
+    const heldPred = predictRows(probe, feats.data, split.heldOut);
+    const heldHits = split.heldOut.map((r, i) => (heldPred[i] === data.labels[r] ? 1 : 0));
+    const top1 = mean(heldHits);
     const present = [...new Set(data.labels)].sort((a, b) => a - b);
-    let ownTop1: number | null = null;
-    if (ownHead && model.logits) {
-      const logitsFn = model.logits;
-      const lg = extractFeatures({ ...data, features: (x) => logitsFn(x) });
-      const pred = argmaxRows(Float64Array.from(lg.data), data.n, lg.dim);
-      ownTop1 =
-        split.heldOut.filter((r) => pred[r] === data.labels[r]).length / split.heldOut.length;
-    }
 
-    // Saliency of the true-class logit on the held-out images, and alignment with the part maps.
+    // Saliency of the probe's true-class logit on the held-out images, against the part maps.
+    const partScoresOf = async (logits: (x: tf.Tensor4D) => tf.Tensor2D, label: string) => {
+      progress({ stage: label, done: 0, total: split.heldOut.length });
+      const maps = await saliencyMaps({
+        logits,
+        images: data.images,
+        h: data.h,
+        w: data.w,
+        rows: split.heldOut,
+        labels: data.labels,
+        numClasses,
+        smoothgrad: o.smoothgrad,
+        rng: rng.fork(label),
+        onBatch: (d) => progress({ stage: label, done: d, total: split.heldOut.length }),
+      });
+      const scored = scorePartAlignment({
+        set: data,
+        rows: split.heldOut,
+        maps,
+        figureRows: FIGURE_ROWS,
+      });
+      const r = rng.fork(`${label}/bootstrap`);
+      const p = scored.perImage;
+      return {
+        ...scored,
+        scores: {
+          spearman: mean(p.spearman),
+          spearman_ci: meanInterval(p.spearman, r.fork('spearman')),
+          dice: mean(p.dice),
+          dice_ci: meanInterval(p.dice, r.fork('dice')),
+          iou: mean(p.iou),
+          iou_ci: meanInterval(p.iou, r.fork('iou')),
+        },
+      };
+    };
     const head = probeHead(probe);
-    const logits =
-      ownHead && model.logits ? model.logits : (x: tf.Tensor4D) => head.apply(model.features(x));
-    progress({ stage: 'saliency', done: 0, total: split.heldOut.length });
-    const maps = await saliencyMaps({
-      logits,
-      images: data.images,
-      h: data.h,
-      w: data.w,
-      rows: split.heldOut,
-      labels: data.labels,
-      numClasses,
-      smoothgrad: o.smoothgrad,
-      rng: rng.fork('saliency'),
-      onBatch: (d) => progress({ stage: 'saliency', done: d, total: split.heldOut.length }),
-    });
+    const part = await partScoresOf((x) => head.apply(model.features(x)), 'saliency');
     head.dispose();
-    const { scores, scored, skipped, figure } = scorePartAlignment({
-      set: data,
-      rows: split.heldOut,
-      maps,
-      figureRows: FIGURE_ROWS,
-    });
-    if (scored === 0) {
+    if (part.scored === 0) {
       throw new DatadietError(
         'EVAL_DATA_UNUSABLE',
-        `--data ${o.data}: no held-out image shows its object's diagnostic part, so alignment cannot be scored`,
+        `--data ${o.data}: no held-out image shows its object's diagnostic part with a non-constant saliency, so alignment cannot be scored`,
         {
           hint: 'use a dataset where objects are in view (e.g. preset single-object) or more sequences',
         },
       );
     }
 
-    // Shortcut reliance and shape bias, with the probe fitted on --data.
+    // The model's own head over these categories, in its own columns.
+    let ownHead: EvalMetrics['own_head'] = null;
+    if (model.logits !== undefined && own === numClasses) {
+      const logitsFn = model.logits;
+      const lg = extractFeatures({ ...data, features: (x) => logitsFn(x) });
+      const pred = argmaxRows(Float64Array.from(lg.data), data.n, lg.dim);
+      const hits = split.heldOut.map((r) => (pred[r] === data.labels[r] ? 1 : 0));
+      const ownPart = await partScoresOf(logitsFn, 'own-head saliency');
+      ownHead = {
+        classes: own,
+        top1: mean(hits),
+        top1_ci: meanInterval(hits, rng.fork('own-top1')),
+        images: ownPart.scored,
+        ...ownPart.scores,
+      };
+    }
+
+    // Shortcut reliance, with the probe fitted on --data.
     let shortcut: EvalMetrics['shortcut'] = null;
+    let decorFeats: { data: Float32Array; dim: number } | null = null;
     if (decor) {
       progress({ stage: 'decorrelated', done: 0, total: decor.n });
-      const pred = predictAll(model, probe, decor);
-      const acc = pred.filter((p, i) => p === decor.labels[i]).length / decor.n;
+      decorFeats = extractFeatures({ ...decor, features: (x) => model.features(x) });
+      const pred = predictRows(probe, decorFeats.data, allRows(decor.n));
+      const hits = Array.from(pred, (p, i) => (p === decor.labels[i] ? 1 : 0));
+      const acc = mean(hits);
       shortcut = {
         correlated_top1: top1,
         decorrelated_top1: acc,
+        decorrelated_top1_ci: meanInterval(hits, rng.fork('decorrelated-top1')),
         drop: top1 - acc,
+        drop_ci: differenceInterval(heldHits, hits, rng.fork('drop')),
         decorrelated_samples: decor.n,
       };
     }
+
+    // Shape bias: the main probe is fitted on the decorrelated split when there is one, so the
+    // background (random there) cannot decide a cue-conflict guess; the --data probe is kept apart.
     let shapeBias: EvalMetrics['shape_bias'] = null;
     if (cue) {
       progress({ stage: 'cue-conflict', done: 0, total: cue.n });
-      shapeBias = shapeBiasOf(cue, predictAll(model, probe, cue));
+      const cueFeats = extractFeatures({ ...cue, features: (x) => model.features(x) });
+      const outcomesWith = (p: LinearProbe) =>
+        cueOutcomes(cue, predictRows(p, cueFeats.data, allRows(cue.n)));
+      const summary = (outcomes: CueOutcome[], r: Rng) => {
+        const count = (k: CueOutcome) => outcomes.filter((v) => v === k).length;
+        const value = shapeBiasValue(outcomes);
+        const decided = outcomes.map((v) => (v === 'neither' ? 0 : 1));
+        return {
+          shape: count('shape'),
+          texture: count('texture'),
+          neither: count('neither'),
+          value: Number.isFinite(value) ? value : null,
+          value_ci: bootstrapInterval({
+            sizes: [outcomes.length],
+            statistic: ([i]) => shapeBiasValue(Array.from(i!, (k) => outcomes[k]!)),
+            rng: r.fork('value'),
+          }),
+          coverage: mean(decided),
+          coverage_ci: meanInterval(decided, r.fork('coverage')),
+        };
+      };
+      const dataProbe = summary(outcomesWith(probe), rng.fork('shape-bias/data'));
+      if (decor && decorFeats) {
+        const decorProbe = fitCvProbe({
+          features: decorFeats.data,
+          dim: decorFeats.dim,
+          labels: decor.labels,
+          idx: allRows(decor.n),
+          numClasses,
+          rng: rng.fork('alpha-cv/decorrelated'),
+        }).probe;
+        const main = summary(outcomesWith(decorProbe), rng.fork('shape-bias/decorrelated'));
+        const { coverage_ci: _c, ...dataOnly } = dataProbe;
+        shapeBias = {
+          probe_fit: 'decorrelated',
+          cue_conflict_images: cueOutcomes(cue, new Int32Array(cue.n)).length,
+          ...main,
+          data_probe: dataOnly,
+        };
+      } else {
+        shapeBias = {
+          probe_fit: 'data',
+          cue_conflict_images: cueOutcomes(cue, new Int32Array(cue.n)).length,
+          ...dataProbe,
+          data_probe: null,
+        };
+      }
     }
+
+    // Slowness of the same features on --data's sequences, every frame.
+    progress({ stage: 'slowness', done: 0, total: 1 });
+    const seqs = await sequenceFeatures({ dir: o.data, apply: (x) => model.features(x) });
+    const limited = seqs.sequences.slice(0, o.maxSamples ?? Infinity);
+    const slowness =
+      limited.length > 0 && (limited[0]?.rows ?? 0) >= 2
+        ? slownessFigures(limited, seqs.dim, rng.fork('slowness'))
+        : null;
 
     let prediction: Awaited<ReturnType<typeof predictionMetrics>> | null = null;
     if (model.predictFrames) {
@@ -296,6 +393,7 @@ export async function evaluateModel(o: EvaluateOptions): Promise<EvalMetrics> {
           size: model.description.input_size,
           clipLength: Math.min(info.frames, 8),
           maxClips: Math.min(o.maxSamples ?? 32, 32),
+          seed,
         });
       }
     }
@@ -316,8 +414,11 @@ export async function evaluateModel(o: EvaluateOptions): Promise<EvalMetrics> {
     // Write: figures first, metrics.json last (its presence means the evaluation is complete).
     await mkdir(o.out, { recursive: true });
     const files = { saliency: [] as string[], prediction: [] as string[] };
-    if (figure.length > 0) {
-      await writeFileAtomic(join(o.out, 'saliency.png'), saliencySheet(figure, data.h, data.w));
+    if (part.figure.length > 0) {
+      await writeFileAtomic(
+        join(o.out, 'saliency.png'),
+        saliencySheet(part.figure, data.h, data.w),
+      );
       files.saliency.push('saliency.png');
     }
     if (clickme?.figure) {
@@ -360,8 +461,9 @@ export async function evaluateModel(o: EvaluateOptions): Promise<EvalMetrics> {
         input_size: d.input_size,
         features: d.features,
         feature_dim: feats.dim,
+        pooling: d.pooling,
         ...(d.own_head_classes !== undefined ? { own_head_classes: d.own_head_classes } : {}),
-        saliency_head: ownHead ? 'own' : 'probe',
+        readout: 'probe',
       },
       data: {
         samples: data.n,
@@ -371,31 +473,43 @@ export async function evaluateModel(o: EvaluateOptions): Promise<EvalMetrics> {
         classes_present: present,
       },
       probe: {
-        method: `closed-form ridge on standardised features, one-hot targets; seeded stratified split, ${Math.round(HELD_OUT_FRACTION * 100)} % held out`,
+        method: `closed-form ridge on standardised features, one-hot targets, α by ${fitted.folds}-fold stratified inner CV on the fit split; seeded stratified split, ${Math.round(HELD_OUT_FRACTION * 100)} % held out`,
         alpha: probe.alpha,
+        alpha_cv_folds: fitted.folds,
+        alpha_cv: fitted.scores,
         fit: split.fit.length,
         held_out: split.heldOut.length,
         top1,
+        top1_ci: meanInterval(heldHits, rng.fork('top1')),
         chance: 1 / present.length,
-        own_head_top1: ownTop1,
       },
+      own_head: ownHead,
       alignment: {
         reference:
-          'diagnostic-part maps (parts layer, labelled object) → 64², ClickMe blur (10×10, σ=10) → data size; saliency |∂logit/∂x| max over channels on held-out images',
-        images: scored,
-        skipped_no_part: skipped,
-        ...scores,
+          'diagnostic-part maps (parts layer, labelled object) → 64², ClickMe blur (10×10, σ=10) → data size; saliency |∂ probe logit/∂x| max over channels on held-out images; Dice/IoU of pixels above the 90th percentile',
+        images: part.scored,
+        skipped_no_part: part.skipped,
+        skipped_constant_saliency: part.skippedConstant,
+        ...part.scores,
       },
       shortcut,
       shape_bias: shapeBias,
+      slowness,
       prediction: prediction
         ? {
             clips: prediction.clips,
             frames_per_clip: prediction.frames_per_clip,
             mse: prediction.mse,
+            mse_ci: prediction.mse_ci,
             copy_last_mse: prediction.copy_last_mse,
+            copy_last_mse_ci: prediction.copy_last_mse_ci,
             ssim: prediction.ssim,
+            ssim_ci: prediction.ssim_ci,
             copy_last_ssim: prediction.copy_last_ssim,
+            copy_last_ssim_ci: prediction.copy_last_ssim_ci,
+            mse_per_t: prediction.mse_per_t,
+            copy_last_mse_per_t: prediction.copy_last_mse_per_t,
+            ssim_window: prediction.ssim_window,
           }
         : null,
       clickme: clickme ? clickme.metrics : null,

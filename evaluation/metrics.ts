@@ -4,11 +4,23 @@
  */
 import { z } from 'zod';
 
-export const EVAL_FORMAT = 'datadiet-eval/1.0';
+// 2.0: one probe readout for every model (own head apart), α by inner CV, 95 % intervals,
+// slowness, shape-bias coverage, ClickMe skips, per-step prediction errors.
+export const EVAL_FORMAT = 'datadiet-eval/2.0';
 export const METRICS_FILE = 'metrics.json';
 
 const num = z.number();
 const maybe = <T extends z.ZodType>(s: T) => s.nullable();
+/** A seeded 95 % bootstrap interval [lo, hi]; null when the figure has too few units. */
+const ci = z.tuple([num, num]).nullable();
+const partScores = {
+  spearman: num,
+  spearman_ci: ci,
+  dice: num,
+  dice_ci: ci,
+  iou: num,
+  iou_ci: ci,
+};
 
 export const EvalMetricsSchema = z.object({
   format: z.literal(EVAL_FORMAT),
@@ -35,9 +47,11 @@ export const EvalMetricsSchema = z.object({
     input_size: z.tuple([z.number().int(), z.number().int()]),
     features: z.string(),
     feature_dim: z.number().int(),
+    /** How a feature map becomes the probe's vector (global average, flatten, none). */
+    pooling: z.string(),
     own_head_classes: z.number().int().optional(),
-    /** Which logits saliency differentiates: the fitted probe, or the model's own head. */
-    saliency_head: z.enum(['probe', 'own']),
+    /** Every main figure comes from the seeded ridge probe; the own head only in `own_head`. */
+    readout: z.literal('probe'),
   }),
   data: z.object({
     samples: z.number().int(),
@@ -48,60 +62,132 @@ export const EvalMetricsSchema = z.object({
   }),
   probe: z.object({
     method: z.string(),
+    /** Ridge strength chosen by inner cross-validation on the fit split. */
     alpha: num,
+    alpha_cv_folds: z.number().int(),
+    alpha_cv: z.array(z.object({ alpha: num, accuracy: num })),
     fit: z.number().int(),
     held_out: z.number().int(),
     top1: num,
+    top1_ci: ci,
     chance: num,
-    own_head_top1: maybe(num),
   }),
+  /** The model's own classifier over the data's categories, apart from the main figures. */
+  own_head: maybe(
+    z.object({
+      classes: z.number().int(),
+      top1: num,
+      top1_ci: ci,
+      images: z.number().int(),
+      ...partScores,
+    }),
+  ),
   alignment: z.object({
     reference: z.string(),
     images: z.number().int(),
     skipped_no_part: z.number().int(),
-    spearman: num,
-    dice: num,
-    iou: num,
+    skipped_constant_saliency: z.number().int(),
+    ...partScores,
   }),
   shortcut: maybe(
     z.object({
       correlated_top1: num,
       decorrelated_top1: num,
+      decorrelated_top1_ci: ci,
       drop: num,
+      drop_ci: ci,
       decorrelated_samples: z.number().int(),
     }),
   ),
   shape_bias: maybe(
     z.object({
+      /** Which set the probe for shape bias was fitted on ('decorrelated' when given). */
+      probe_fit: z.enum(['decorrelated', 'data']),
       cue_conflict_images: z.number().int(),
       shape: z.number().int(),
       texture: z.number().int(),
       neither: z.number().int(),
       value: maybe(num),
+      value_ci: ci,
+      /** (shape + texture) / images: how many decisions the value rests on. */
+      coverage: num,
+      coverage_ci: ci,
+      /** The same with the --data probe, when the main value used the decorrelated one. */
+      data_probe: maybe(
+        z.object({
+          shape: z.number().int(),
+          texture: z.number().int(),
+          neither: z.number().int(),
+          value: maybe(num),
+          value_ci: ci,
+          coverage: num,
+        }),
+      ),
+    }),
+  ),
+  /** Slowness of the probe features on --data's sequences (none of which the model trained on). */
+  slowness: maybe(
+    z.object({
+      sequences: z.number().int(),
+      frames: z.number().int(),
+      /** Mean over outputs of ⟨(Δf)²⟩ of features standardised by these sequences' statistics. */
+      delta: num,
+      delta_ci: ci,
+      /** Null for outputs wider than 256 (the d² sums would not fit). */
+      mean_abs_correlation: maybe(num),
+      mean_abs_correlation_ci: ci,
+      /** Mean raw std of the outputs (no epsilon: a shrunk output shows here). */
+      feature_std: num,
+      feature_std_ci: ci,
+      constant_outputs: z.number().int(),
     }),
   ),
   prediction: maybe(
     z.object({
       clips: z.number().int(),
       frames_per_clip: z.number().int(),
+      /** Means over t ≥ 1 and clips; intervals over clips. */
       mse: num,
+      mse_ci: ci,
       copy_last_mse: num,
+      copy_last_mse_ci: ci,
       ssim: num,
+      ssim_ci: ci,
       copy_last_ssim: num,
+      copy_last_ssim_ci: ci,
+      /** Entry t − 1 is frame t's error; t = 1 is predicted from a single frame. */
+      mse_per_t: z.array(num),
+      copy_last_mse_per_t: z.array(num),
+      ssim_window: z.string(),
     }),
   ),
   clickme: maybe(
     z.object({
       images: z.number().int(),
+      scored: z.number().int(),
+      skipped: z.object({
+        class_missing_from_fit_folds: z.number().int(),
+        constant_saliency: z.number().int(),
+      }),
       folds: z.number().int(),
       head: z.string(),
       top1: maybe(num),
-      spearman: num,
+      top1_ci: ci,
       spearman_normalised: num,
+      spearman_normalised_ci: ci,
       ceiling: num,
-      dice: num,
-      iou: num,
+      ...partScores,
       note: z.string(),
+      /** An ImageNet head's own logits (Harmonization's readout), apart from the probe. */
+      own_head: maybe(
+        z.object({
+          scored: z.number().int(),
+          skipped_constant_saliency: z.number().int(),
+          spearman_normalised: num,
+          spearman_normalised_ci: ci,
+          ...partScores,
+        }),
+      ),
     }),
   ),
   /** Figures, relative to the folder holding metrics.json. */

@@ -47,6 +47,8 @@ export interface ModelDescription {
   input_size: [number, number];
   /** What the probe reads. */
   features: string;
+  /** How that output becomes one vector per image. */
+  pooling: string;
   /** Logit count of the model's own head, when it has one. */
   own_head_classes?: number | undefined;
 }
@@ -76,6 +78,14 @@ export function resizeTo(x: tf.Tensor4D, [h, w]: [number, number]): tf.Tensor4D 
   const k = H / h;
   if (Number.isInteger(k) && k > 1 && W / w === k) return tf.avgPool(x, k, k, 'valid');
   return tf.image.resizeBilinear(x, [h, w], false, true);
+}
+
+/** What `toFeatures` does to an output of this rank (unknown for GraphModels until run). */
+function poolingOf(rank: number | undefined): string {
+  if (rank === 2) return 'none (a vector per image)';
+  if (rank === 4) return 'global average over the H×W map';
+  if (rank === undefined) return 'global average over H×W for a 4-D output, else flattened';
+  return 'flattened';
 }
 
 /** A feature map [N, h, w, C] is average-pooled; anything else is flattened. */
@@ -138,6 +148,7 @@ async function loadRun(path: string): Promise<EvalModel> {
       description: {
         ...base,
         features: 'encoder embedding',
+        pooling: 'global average of the last conv map, then the linear embedding',
         own_head_classes: kernel ? kernel.shape[1] : undefined,
       },
       identity,
@@ -158,7 +169,11 @@ async function loadRun(path: string): Promise<EvalModel> {
     // PredNet has no single encoder output: the probe reads its prediction of the next frame from
     // a static two-frame clip, average-pooled to 8×8 — what its recurrent state encodes, in pixels.
     return {
-      description: { ...base, features: 'PredNet prediction for a static clip, pooled to 8×8×3' },
+      description: {
+        ...base,
+        features: 'PredNet prediction for a static clip (a pixel readout, not its R units)',
+        pooling: 'bilinear resize of the predicted frame to 8×8×3, flattened',
+      },
       identity,
       features: (x) => {
         const r = resizeTo(x, size);
@@ -244,6 +259,7 @@ async function loadBaseline(path: string): Promise<EvalModel> {
   let run: (x: tf.Tensor4D) => tf.Tensor;
   let disposeModel: () => void;
   let outDim: number | undefined;
+  let outRank: number | undefined;
   if (b.format === 'layers') {
     let m: tf.LayersModel;
     try {
@@ -283,6 +299,7 @@ async function loadBaseline(path: string): Promise<EvalModel> {
     }
     const shape = (net.outputs[0]?.shape ?? []) as (number | null)[];
     outDim = shape.length === 2 ? (shape[1] ?? undefined) : undefined;
+    outRank = shape.length;
     run = (x) => net.apply(preprocess(x)) as tf.Tensor;
     disposeModel = () => m.dispose();
   } else {
@@ -308,6 +325,7 @@ async function loadBaseline(path: string): Promise<EvalModel> {
       format: b.format,
       input_size: size,
       features: b.output ? `output of ${b.output}` : 'model output',
+      pooling: poolingOf(outRank),
       own_head_classes: b.logits ? outDim : undefined,
     },
     identity,

@@ -2,8 +2,13 @@
  * Scores on rendered data: alignment of saliency with the renderer's diagnostic-part maps (the
  * synthetic ClickMe), and shape bias on cue-conflict renders.
  */
-import { alignmentScores, blurClickme, resizeBilinear, type Map2D } from './alignment.ts';
-import type { EvalMetrics } from './metrics.ts';
+import {
+  alignmentScores,
+  blurClickme,
+  isConstant,
+  resizeBilinear,
+  type Map2D,
+} from './alignment.ts';
 import type { ProbeSet } from './probe-data.ts';
 
 /** The ClickMe blur applied at the data's resolution: map → 64², 10×10 σ=10 blur, → h×w. */
@@ -17,9 +22,17 @@ export interface FigureRow {
   reference: Float32Array;
 }
 
+/** Per-image scores of the images that could be scored, in row order. */
+export interface PartScores {
+  spearman: number[];
+  dice: number[];
+  iou: number[];
+}
+
 /**
- * Mean per-image Spearman ρ and top-10 % Dice/IoU of saliency `maps` ([rows.length, h, w]) against
- * the blurred part maps of `rows`; images whose object shows no diagnostic part are skipped.
+ * Per-image Spearman ρ and top-10 % Dice/IoU of saliency `maps` ([rows.length, h, w]) against the
+ * blurred part maps of `rows`. Images whose object shows no diagnostic part, or whose saliency is
+ * constant (no ranking to compare), are left out and counted.
  */
 export function scorePartAlignment(opts: {
   set: ProbeSet;
@@ -27,17 +40,18 @@ export function scorePartAlignment(opts: {
   maps: Float32Array;
   figureRows: number;
 }): {
-  scores: { spearman: number; dice: number; iou: number };
+  perImage: PartScores;
   scored: number;
   skipped: number;
+  skippedConstant: number;
   figure: FigureRow[];
 } {
   const { set, rows, maps } = opts;
   const { h, w } = set;
   const px = h * w;
-  const sums = { spearman: 0, dice: 0, iou: 0 };
-  let scored = 0;
+  const perImage: PartScores = { spearman: [], dice: [], iou: [] };
   let skipped = 0;
+  let skippedConstant = 0;
   const figure: FigureRow[] = [];
   rows.forEach((r, i) => {
     const part = set.parts!.subarray(r * px, (r + 1) * px);
@@ -46,12 +60,15 @@ export function scorePartAlignment(opts: {
       skipped++;
       return;
     }
+    if (isConstant(saliency)) {
+      skippedConstant++;
+      return;
+    }
     const ref = partsReference({ data: Float32Array.from(part), h, w });
     const s = alignmentScores({ data: saliency, h, w }, ref);
-    sums.spearman += s.spearman;
-    sums.dice += s.dice;
-    sums.iou += s.iou;
-    scored++;
+    perImage.spearman.push(s.spearman);
+    perImage.dice.push(s.dice);
+    perImage.iou.push(s.iou);
     if (figure.length < opts.figureRows) {
       figure.push({
         image: set.images.slice(r * px * 3, (r + 1) * px * 3),
@@ -60,36 +77,29 @@ export function scorePartAlignment(opts: {
       });
     }
   });
-  const mean = (v: number) => (scored > 0 ? v / scored : NaN);
-  return {
-    scores: { spearman: mean(sums.spearman), dice: mean(sums.dice), iou: mean(sums.iou) },
-    scored,
-    skipped,
-    figure,
-  };
+  return { perImage, scored: perImage.spearman.length, skipped, skippedConstant, figure };
 }
 
-/** Geirhos shape bias: among cue-conflict images, shape hits / (shape hits + texture hits). */
-export function shapeBiasOf(
-  set: ProbeSet,
-  predictions: Int32Array,
-): NonNullable<EvalMetrics['shape_bias']> {
-  let shape = 0;
-  let texture = 0;
-  let neither = 0;
-  let images = 0;
+/** What the probe chose on each cue-conflict image: its shape's class, its texture's, or neither. */
+export type CueOutcome = 'shape' | 'texture' | 'neither';
+
+/** Geirhos shape bias of outcomes: shape / (shape + texture); NaN when neither cue ever won. */
+export function shapeBiasValue(outcomes: CueOutcome[]): number {
+  let s = 0;
+  let t = 0;
+  for (const o of outcomes) {
+    if (o === 'shape') s++;
+    else if (o === 'texture') t++;
+  }
+  return s + t > 0 ? s / (s + t) : NaN;
+}
+
+/** Per cue-conflict image, which cue the predictions followed. */
+export function cueOutcomes(set: ProbeSet, predictions: Int32Array): CueOutcome[] {
+  const out: CueOutcome[] = [];
   predictions.forEach((p, i) => {
     if (set.cueConflict[i] !== 1) return;
-    images++;
-    if (p === set.labels[i]) shape++;
-    else if (p === set.texture[i]) texture++;
-    else neither++;
+    out.push(p === set.labels[i] ? 'shape' : p === set.texture[i] ? 'texture' : 'neither');
   });
-  return {
-    cue_conflict_images: images,
-    shape,
-    texture,
-    neither,
-    value: shape + texture > 0 ? shape / (shape + texture) : null,
-  };
+  return out;
 }

@@ -1,13 +1,19 @@
 /**
  * Next-frame prediction quality (PredNet runs): MSE and SSIM of the model's prediction of frame t
  * from frames < t, against the copy-last-frame baseline (predict frame t−1), over t ≥ 1 — the
- * KITTI table of Lotter et al. (MSE 0.0070 vs 0.0212).
+ * KITTI table of Lotter et al. (MSE 0.0070 vs 0.0212) — and per time step, since t = 1 is
+ * predicted from a single frame and later steps from more. Intervals are over clips.
  */
+import { Rng } from '../core/rng.ts';
+import { meanInterval, type Interval } from './bootstrap.ts';
 import * as tf from '@tensorflow/tfjs';
 import { createLoader, disposeBatch } from '../training/index.ts';
 
-/** Gaussian window 7×7, σ = 1.5 (the SSIM paper uses 11×11; our frames are tiny). */
-function window2d(size = 7, sigma = 1.5): tf.Tensor4D {
+/** Wang et al.'s window: 11×11 Gaussian, σ = 1.5 (smaller only for frames under 11 pixels). */
+export const SSIM_WINDOW = 11;
+const SSIM_SIGMA = 1.5;
+
+function window2d(size: number, sigma: number): tf.Tensor4D {
   const g: number[] = [];
   let sum = 0;
   for (let i = 0; i < size; i++) {
@@ -26,11 +32,11 @@ function window2d(size = 7, sigma = 1.5): tf.Tensor4D {
   return tf.tensor4d(data, [size, size, 3, 1]);
 }
 
-/** Mean SSIM (Wang et al. 2004, data range 1) of two batches [N, H, W, 3]. */
-export function ssim(a: tf.Tensor4D, b: tf.Tensor4D): number {
+/** SSIM (Wang et al. 2004, data range 1, 'valid' windows) of each image pair of [N, H, W, 3]. */
+export function ssimPerImage(a: tf.Tensor4D, b: tf.Tensor4D): Float32Array {
   return tf.tidy(() => {
-    const size = Math.min(7, a.shape[1], a.shape[2]);
-    const win = window2d(size, 1.5);
+    const size = Math.min(SSIM_WINDOW, a.shape[1], a.shape[2]);
+    const win = window2d(size, SSIM_SIGMA);
     const f = (x: tf.Tensor4D) => tf.depthwiseConv2d(x, win, 1, 'valid');
     const C1 = 0.01 ** 2;
     const C2 = 0.03 ** 2;
@@ -44,17 +50,30 @@ export function ssim(a: tf.Tensor4D, b: tf.Tensor4D): number {
       tf.add(tf.add(tf.mul(ma, ma), tf.mul(mb, mb)), C1),
       tf.add(tf.add(saa, sbb), C2),
     );
-    return tf.mean(tf.div(num, den)).dataSync()[0]!;
+    return tf.mean(tf.div(num, den), [1, 2, 3]).dataSync() as Float32Array;
   });
+}
+
+/** Mean SSIM of two batches [N, H, W, 3]. */
+export function ssim(a: tf.Tensor4D, b: tf.Tensor4D): number {
+  const v = ssimPerImage(a, b);
+  return v.reduce((x, y) => x + y, 0) / v.length;
 }
 
 export interface PredictionResult {
   clips: number;
   frames_per_clip: number;
   mse: number;
+  mse_ci: Interval | null;
   copy_last_mse: number;
+  copy_last_mse_ci: Interval | null;
   ssim: number;
+  ssim_ci: Interval | null;
   copy_last_ssim: number;
+  copy_last_ssim_ci: Interval | null;
+  mse_per_t: number[];
+  copy_last_mse_per_t: number[];
+  ssim_window: string;
   /** For the figure: last input frame, prediction and target of a few clips, [h, w, 3] each. */
   examples: { previous: Float32Array; prediction: Float32Array; target: Float32Array }[];
   h: number;
@@ -68,6 +87,7 @@ export async function predictionMetrics(opts: {
   clipLength: number;
   maxClips: number;
   examples?: number;
+  seed?: number;
 }): Promise<PredictionResult> {
   const loader = await createLoader({
     dir: opts.data,
@@ -81,9 +101,17 @@ export async function predictionMetrics(opts: {
   });
   const [h, w] = opts.size;
   let clips = 0;
-  let n = 0;
-  const sums = { mse: 0, copy: 0, ssim: 0, copySsim: 0 };
+  // Per clip: mean over t ≥ 1 (the bootstrap's units); per step: sums over clips.
+  const perClip = {
+    mse: [] as number[],
+    copy: [] as number[],
+    ssim: [] as number[],
+    copySsim: [] as number[],
+  };
+  const perT = { mse: [] as number[], copy: [] as number[] };
   const examples: PredictionResult['examples'] = [];
+  const rowMse = (x: tf.Tensor4D, y: tf.Tensor4D) =>
+    tf.tidy(() => tf.mean(tf.squaredDifference(x, y), [1, 2, 3]).dataSync() as Float32Array);
   for await (const b of loader.batches()) {
     if (clips >= opts.maxClips) {
       disposeBatch(b);
@@ -93,16 +121,33 @@ export async function predictionMetrics(opts: {
     const T = b.left.shape[1];
     const frames = tf.unstack(b.left, 1) as tf.Tensor4D[];
     const B = b.left.shape[0];
+    const acc = {
+      mse: new Float64Array(B),
+      copy: new Float64Array(B),
+      ssim: new Float64Array(B),
+      copySsim: new Float64Array(B),
+    };
     for (let t = 1; t < T; t++) {
       const p = preds[t]!;
       const target = frames[t]!;
       const prev = frames[t - 1]!;
-      sums.mse += tf.tidy(() => tf.mean(tf.squaredDifference(p, target)).dataSync()[0]!) * B;
-      sums.copy += tf.tidy(() => tf.mean(tf.squaredDifference(prev, target)).dataSync()[0]!) * B;
-      sums.ssim += ssim(p, target) * B;
-      sums.copySsim += ssim(prev, target) * B;
-      n += B;
+      const m = rowMse(p, target);
+      const c = rowMse(prev, target);
+      const sp = ssimPerImage(p, target);
+      const sc = ssimPerImage(prev, target);
+      for (let i = 0; i < B; i++) {
+        acc.mse[i]! += m[i]! / (T - 1);
+        acc.copy[i]! += c[i]! / (T - 1);
+        acc.ssim[i]! += sp[i]! / (T - 1);
+        acc.copySsim[i]! += sc[i]! / (T - 1);
+        perT.mse[t - 1] = (perT.mse[t - 1] ?? 0) + m[i]!;
+        perT.copy[t - 1] = (perT.copy[t - 1] ?? 0) + c[i]!;
+      }
     }
+    perClip.mse.push(...acc.mse);
+    perClip.copy.push(...acc.copy);
+    perClip.ssim.push(...acc.ssim);
+    perClip.copySsim.push(...acc.copySsim);
     const want = opts.examples ?? 4;
     for (let i = 0; i < B && examples.length < want; i++) {
       const pick = (x: tf.Tensor4D, clip = false) =>
@@ -120,13 +165,23 @@ export async function predictionMetrics(opts: {
     clips += B;
     disposeBatch(b);
   }
+  const rng = new Rng(opts.seed ?? 0, 'prediction');
+  const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+  const n = perClip.mse.length;
   return {
     clips,
     frames_per_clip: opts.clipLength,
-    mse: sums.mse / n,
-    copy_last_mse: sums.copy / n,
-    ssim: sums.ssim / n,
-    copy_last_ssim: sums.copySsim / n,
+    mse: mean(perClip.mse),
+    mse_ci: meanInterval(perClip.mse, rng.fork('mse')),
+    copy_last_mse: mean(perClip.copy),
+    copy_last_mse_ci: meanInterval(perClip.copy, rng.fork('copy')),
+    ssim: mean(perClip.ssim),
+    ssim_ci: meanInterval(perClip.ssim, rng.fork('ssim')),
+    copy_last_ssim: mean(perClip.copySsim),
+    copy_last_ssim_ci: meanInterval(perClip.copySsim, rng.fork('copy-ssim')),
+    mse_per_t: perT.mse.map((v) => v / n),
+    copy_last_mse_per_t: perT.copy.map((v) => v / n),
+    ssim_window: `${Math.min(SSIM_WINDOW, h, w)}×${Math.min(SSIM_WINDOW, h, w)} Gaussian, σ = ${SSIM_SIGMA}`,
     examples,
     h,
     w,

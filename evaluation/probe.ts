@@ -310,6 +310,32 @@ export function chooseAlpha(opts: {
   };
 }
 
+/** `chooseAlpha`, then the probe fitted on all of `idx` with that α. */
+export function fitCvProbe(opts: Parameters<typeof chooseAlpha>[0]): {
+  probe: LinearProbe;
+  folds: number;
+  scores: { alpha: number; accuracy: number }[];
+} {
+  const choice = chooseAlpha(opts);
+  const { rng: _r, grid: _g, folds: _f, ...fit } = opts;
+  return {
+    probe: fitProbe({ ...fit, alpha: choice.alpha }),
+    folds: choice.folds,
+    scores: choice.scores,
+  };
+}
+
+/** Arg-max class of the probe for `rows` of features [N, dim]. */
+export function predictRows(
+  p: LinearProbe,
+  features: Float32Array | Float64Array,
+  rows: number[],
+): Int32Array {
+  const sub = new Float64Array(rows.length * p.dim);
+  rows.forEach((r, i) => sub.set(features.subarray(r * p.dim, (r + 1) * p.dim), i * p.dim));
+  return argmaxRows(probeLogits(p, sub, rows.length), rows.length, p.numClasses);
+}
+
 /** Seeded k folds (each sample in exactly one). */
 export function kFolds(n: number, k: number, rng: Rng): number[][] {
   const order = shuffleInPlace(

@@ -182,14 +182,20 @@ function jpegOf(pixel: (r: number, c: number) => [number, number, number]): Uint
  * background with a square whose colour is the class (red: 3, blue: 7), the human map marking the
  * square.
  */
-export async function writeSquareClickMe(dir: string, n: number): Promise<void> {
+export async function writeSquareClickMe(
+  dir: string,
+  n: number,
+  opts: { loneClass?: boolean } = {},
+): Promise<void> {
   const q = CLICKME_SQUARE;
   const inSquare = (r: number, c: number) => r >= q.r0 && r < q.r1 && c >= q.c0 && c < q.c1;
   const rng = new Rng(7, 'clickme-test');
   const records: Uint8Array[] = [];
-  for (let i = 0; i < n; i++) {
-    const label = i % 2 === 0 ? 3 : 7;
-    const square: [number, number, number] = label === 3 ? [220, 40, 40] : [40, 40, 220];
+  // With loneClass, one more image of class 5 (a green square): no other image has its class.
+  for (let i = 0; i < n + (opts.loneClass ? 1 : 0); i++) {
+    const label = i === n ? 5 : i % 2 === 0 ? 3 : 7;
+    const square: [number, number, number] =
+      label === 3 ? [220, 40, 40] : label === 7 ? [40, 40, 220] : [40, 200, 40];
     const bg: [number, number, number] = [rng.int(60, 200), rng.int(60, 200), rng.int(60, 200)];
     records.push(
       encodeExample({
