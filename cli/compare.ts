@@ -18,7 +18,8 @@ export function compareCommand(y: Argv) {
     .option('models', {
       type: 'string',
       demandOption: true,
-      describe: 'comma-separated run folders, checkpoint folders or baseline JSON descriptors',
+      describe:
+        'comma-separated run folders, checkpoint folders, .onnx files, baseline JSON descriptors or model URLs',
     })
     .option('names', {
       type: 'string',

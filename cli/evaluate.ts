@@ -7,7 +7,7 @@ import { createProgress, type Progress } from './progress.ts';
 /** Flags shared by `evaluate` and `compare`: the evaluation options, SmoothGrad as two flags. */
 export type EvalDataArgs = Pick<
   EvaluateOptions,
-  'data' | 'decorrelated' | 'cueConflict' | 'clickme' | 'out' | 'seed' | 'maxSamples'
+  'data' | 'decorrelated' | 'cueConflict' | 'clickme' | 'out' | 'seed' | 'maxSamples' | 'features'
 > & {
   smoothgrad?: number | undefined;
   smoothgradSigma?: number | undefined;
@@ -55,6 +55,11 @@ export function evalDataOptions(y: Argv) {
       type: 'number',
       describe: 'SmoothGrad noise std, pixels in [0, 1] (default 0.1)',
     })
+    .option('features', {
+      type: 'string',
+      describe:
+        'node or value of an external model the probe reads (ONNX value/node name, tfjs layer); default: the input of its final classifier layer',
+    })
     .option('backend', {
       type: 'string',
       default: 'auto',
@@ -68,7 +73,7 @@ export function evaluateCommand(y: Argv) {
       type: 'string',
       demandOption: true,
       describe:
-        'a run folder (`datadiet train --out`), a checkpoint folder, or a baseline JSON descriptor of a tfjs model',
+        'a run folder (`datadiet train --out`), a checkpoint folder, an .onnx file, a baseline JSON descriptor (tfjs or ONNX model), or an http(s) URL of an .onnx file or tfjs model.json',
     })
     .example(
       '$0 evaluate --model runs/sfa --data data/shortcut-correlated --decorrelated data/shortcut-decorrelated --cue-conflict data/cue --out eval/sfa',
@@ -101,6 +106,7 @@ export function evalOptions(a: EvalDataArgs): {
           ? undefined
           : { n: a.smoothgrad, sigma: a.smoothgradSigma ?? 0.1 },
       backend: a.backend,
+      features: a.features,
       onProgress: (e) => {
         if (e.total <= 0) return;
         if (e.stage !== stage) {

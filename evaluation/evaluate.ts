@@ -55,6 +55,8 @@ export interface EvaluateOptions {
   smoothgrad?: SmoothGrad | undefined;
   /** tfjs backend (`auto` when omitted and none was chosen yet). */
   backend?: string | undefined;
+  /** Node/value (ONNX) or layer/node (tfjs baseline) the probe reads. */
+  features?: string | undefined;
   onProgress?: (e: { stage: string; done: number; total: number }) => void;
 }
 
@@ -81,6 +83,7 @@ function fingerprintOf(o: EvaluateOptions, parts: unknown): string {
         seed: o.seed ?? 0,
         maxSamples: o.maxSamples ?? null,
         smoothgrad: o.smoothgrad ?? null,
+        ...(o.features !== undefined ? { features: o.features } : {}),
       }),
     )
     .digest('hex');
@@ -156,7 +159,7 @@ export async function evaluateModel(o: EvaluateOptions): Promise<EvalMetrics> {
   const rng = new Rng(seed, 'evaluate');
 
   // Load and check everything first: a mistake found here has written nothing.
-  const model = await loadEvalModel(o.model);
+  const model = await loadEvalModel(o.model, { features: o.features });
   try {
     progress({ stage: 'load data', done: 0, total: 1 });
     const data = await loadProbeSet({
@@ -437,7 +440,7 @@ export async function evaluateModel(o: EvaluateOptions): Promise<EvalMetrics> {
       format: EVAL_FORMAT,
       seed,
       inputs: {
-        model: resolve(o.model),
+        model: /^https?:\/\//i.test(o.model) ? o.model : resolve(o.model),
         data: resolve(o.data),
         decorrelated: o.decorrelated ? resolve(o.decorrelated) : null,
         cue_conflict: o.cueConflict ? resolve(o.cueConflict) : null,
@@ -459,6 +462,7 @@ export async function evaluateModel(o: EvaluateOptions): Promise<EvalMetrics> {
         ...(d.step !== undefined ? { step: d.step } : {}),
         ...(d.format !== undefined ? { format: d.format } : {}),
         input_size: d.input_size,
+        ...(d.preprocessing !== undefined ? { preprocessing: d.preprocessing } : {}),
         features: d.features,
         feature_dim: feats.dim,
         pooling: d.pooling,

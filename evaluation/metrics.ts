@@ -43,8 +43,18 @@ export const EvalMetricsSchema = z.object({
     path: z.string(),
     objective: z.string().optional(),
     step: z.number().int().optional(),
-    format: z.enum(['layers', 'graph']).optional(),
+    format: z.enum(['layers', 'graph', 'onnx']).optional(),
     input_size: z.tuple([z.number().int(), z.number().int()]),
+    /** What an external model was fed. */
+    preprocessing: z
+      .object({
+        input_size: z.tuple([z.number().int(), z.number().int()]),
+        range: z.union([z.literal(1), z.literal(255)]),
+        mean: z.tuple([z.number(), z.number(), z.number()]),
+        std: z.tuple([z.number(), z.number(), z.number()]),
+        channel_order: z.enum(['rgb', 'bgr']),
+      })
+      .optional(),
     features: z.string(),
     feature_dim: z.number().int(),
     /** How a feature map becomes the probe's vector (global average, flatten, none). */

@@ -5,19 +5,27 @@
  * resolution and resize inside, so saliency comes out at the data's resolution.
  */
 import { createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { copyFile, readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
+import { cachedDownload, isUrl } from '../core/download.ts';
 import { DatadietError } from '../core/errors.ts';
+import { loadOnnxEvalModel, type Preprocessing } from '../onnx/eval-model.ts';
 import { latestCheckpoint, loadModel } from '../training/index.ts';
 import { fileLoadHandler } from './model-files.ts';
 
 export const BaselineSchema = z.strictObject({
   name: z.string().min(1),
-  /** model.json path (relative to the descriptor) or an http(s) URL. */
+  /** model.json or .onnx path (relative to the descriptor) or an http(s) URL. */
   model: z.string().min(1),
-  format: z.enum(['layers', 'graph']).default('layers'),
+  /** Default: `onnx` when `model` ends in .onnx, else `layers`. */
+  format: z.enum(['layers', 'graph', 'onnx']).optional(),
+  /** Expected sha256 of a downloaded file (ONNX, or a tfjs model.json). */
+  sha256: z
+    .string()
+    .regex(/^[0-9a-fA-F]{64}$/)
+    .optional(),
   /** Side (square) or [height, width] the model expects. */
   input_size: z.union([
     z.number().int().min(1),
@@ -43,8 +51,10 @@ export interface ModelDescription {
   path: string;
   objective?: string | undefined;
   step?: number | undefined;
-  format?: 'layers' | 'graph' | undefined;
+  format?: 'layers' | 'graph' | 'onnx' | undefined;
   input_size: [number, number];
+  /** What an external model is fed (size, range, mean/std, channel order). */
+  preprocessing?: Preprocessing | undefined;
   /** What the probe reads. */
   features: string;
   /** How that output becomes one vector per image. */
@@ -102,15 +112,42 @@ async function exists(p: string) {
   );
 }
 
-/** Loads a run folder, a checkpoint folder or a baseline descriptor (.json file). */
-export async function loadEvalModel(path: string): Promise<EvalModel> {
+export interface LoadModelOptions {
+  /** Node/value (ONNX) or layer/node (tfjs baseline) the probe reads, overriding the default. */
+  features?: string | undefined;
+}
+
+/**
+ * Loads a run folder, a checkpoint folder, a baseline descriptor (.json file), an .onnx file, or
+ * an http(s) URL of an .onnx file or tfjs model.json (downloaded once into the cache).
+ */
+export async function loadEvalModel(path: string, opts: LoadModelOptions = {}): Promise<EvalModel> {
+  if (isUrl(path)) {
+    const local = await cachedModel(path, undefined);
+    return /\.onnx$/i.test(local)
+      ? loadOnnxEvalModel({ file: local, name: urlName(path), path, features: opts.features })
+      : loadBaseline(await urlDescriptor(path, local), opts);
+  }
+  if (/\.onnx$/i.test(path) && (await exists(path))?.isFile()) {
+    return loadOnnxEvalModel({
+      file: path,
+      name: basename(path).replace(/\.onnx$/i, ''),
+      path: resolve(path),
+      features: opts.features,
+    });
+  }
   const st = await exists(path);
   if (st === null) {
     throw new DatadietError('MODEL_NOT_FOUND', `--model ${path} does not exist`, {
       hint: 'pass a run folder (`datadiet train --out`), a checkpoint folder, or a baseline JSON descriptor',
     });
   }
-  if (st.isFile()) return loadBaseline(path);
+  if (st.isFile()) return loadBaseline(path, opts);
+  if (opts.features !== undefined) {
+    throw new DatadietError('CLI_USAGE', `--features ${opts.features}: ${path} is a training run`, {
+      hint: '--features picks a node of an external (ONNX or tfjs) model; a run is read at its encoder embedding',
+    });
+  }
   return loadRun(path);
 }
 
@@ -223,12 +260,60 @@ async function localModelIdentity(descriptor: string, modelJson: string): Promis
 
 function invalid(path: string, what: string, cause?: unknown) {
   return new DatadietError('BASELINE_INVALID', `${path}: ${what}`, {
-    hint: 'a baseline descriptor is {"name", "model": "path/or/url/model.json", "format": "layers"|"graph", "input_size", "mean", "std", "channel_order", "output", "logits"}',
+    hint: 'a baseline descriptor is {"name", "model": "path/or/url/model.json", "format": "layers"|"graph"|"onnx", "input_size", "mean", "std", "channel_order", "output", "logits"}',
     cause,
   });
 }
 
-async function loadBaseline(path: string): Promise<EvalModel> {
+const urlName = (url: string) =>
+  basename(new URL(url.split('#')[0]!).pathname).replace(/\.(onnx|json)$/i, '') || 'model';
+
+/**
+ * A URL's file in the download cache; for a tfjs model.json its weight files too (beside it,
+ * as the manifest names them).
+ */
+async function cachedModel(url: string, sha256Hex: string | undefined): Promise<string> {
+  const local = await cachedDownload({ url, sha256: sha256Hex });
+  if (/\.onnx$/i.test(local)) return local;
+  let manifest: { weightsManifest?: { paths?: string[] }[] } = {};
+  try {
+    manifest = JSON.parse(await readFile(local, 'utf8')) as typeof manifest;
+  } catch {
+    return local; // loading reports it
+  }
+  const base = url.split('#')[0]!;
+  for (const g of manifest.weightsManifest ?? []) {
+    for (const p of g.paths ?? []) {
+      const file = await cachedDownload({ url: new URL(p, base).href, fileName: basename(p) });
+      // Weights live beside model.json, where the manifest expects them.
+      const dest = resolve(dirname(local), basename(p));
+      if (file !== dest) await copyFile(file, dest);
+    }
+  }
+  return local;
+}
+
+/** A bare tfjs model.json URL as a descriptor beside the cached file (no preprocessing). */
+async function urlDescriptor(url: string, local: string): Promise<string> {
+  const d = resolve(dirname(local), 'descriptor.json');
+  const json = JSON.parse(await readFile(local, 'utf8')) as {
+    format?: string;
+    modelTopology?: unknown;
+  };
+  const graph = json.format === 'graph-model';
+  await writeFile(
+    d,
+    JSON.stringify({
+      name: urlName(url),
+      model: basename(local),
+      format: graph ? 'graph' : 'layers',
+      input_size: 224,
+    }),
+  );
+  return d;
+}
+
+async function loadBaseline(path: string, opts: LoadModelOptions = {}): Promise<EvalModel> {
   let raw: unknown;
   const text = await readFile(path, 'utf8');
   try {
@@ -241,13 +326,33 @@ async function loadBaseline(path: string): Promise<EvalModel> {
     const issue = parsed.error.issues[0];
     throw invalid(path, `${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`);
   }
-  const b = parsed.data;
-  const isUrl = /^https?:\/\//.test(b.model);
-  const modelPath = isUrl || isAbsolute(b.model) ? b.model : resolve(dirname(path), b.model);
-  const handler = isUrl ? modelPath : fileLoadHandler(modelPath);
+  const b = { ...parsed.data, output: opts.features ?? parsed.data.output };
+  const format = b.format ?? (/\.onnx(#.*)?$/i.test(b.model) ? 'onnx' : 'layers');
   const size: [number, number] =
     typeof b.input_size === 'number' ? [b.input_size, b.input_size] : b.input_size;
-  const identity = isUrl ? sha256(text) : await localModelIdentity(text, modelPath);
+  const modelPath = isUrl(b.model)
+    ? await cachedModel(b.model, b.sha256)
+    : isAbsolute(b.model)
+      ? b.model
+      : resolve(dirname(path), b.model);
+  if (format === 'onnx') {
+    return loadOnnxEvalModel({
+      file: modelPath,
+      name: b.name,
+      path: resolve(path),
+      features: b.output,
+      identityExtra: text,
+      preprocessing: {
+        input_size: size,
+        range: b.range,
+        mean: b.mean,
+        std: b.std,
+        channel_order: b.channel_order,
+      },
+    });
+  }
+  const handler = fileLoadHandler(modelPath);
+  const identity = await localModelIdentity(text, modelPath);
   const mean = tf.tensor1d(b.mean);
   const std = tf.tensor1d(b.std);
   const preprocess = (x: tf.Tensor4D) => {
@@ -260,7 +365,7 @@ async function loadBaseline(path: string): Promise<EvalModel> {
   let disposeModel: () => void;
   let outDim: number | undefined;
   let outRank: number | undefined;
-  if (b.format === 'layers') {
+  if (format === 'layers') {
     let m: tf.LayersModel;
     try {
       m = await tf.loadLayersModel(handler);
@@ -322,8 +427,15 @@ async function loadBaseline(path: string): Promise<EvalModel> {
       name: b.name,
       kind: 'baseline',
       path: resolve(path),
-      format: b.format,
+      format,
       input_size: size,
+      preprocessing: {
+        input_size: size,
+        range: b.range,
+        mean: b.mean,
+        std: b.std,
+        channel_order: b.channel_order,
+      },
       features: b.output ? `output of ${b.output}` : 'model output',
       pooling: poolingOf(outRank),
       own_head_classes: b.logits ? outDim : undefined,

@@ -62,6 +62,54 @@ function spatial(ctx: OpContext, x: tf.Tensor): void {
     throw unsupported(ctx, `only 2-D (NCHW) inputs are supported, got rank ${x.rank}`);
 }
 
+/**
+ * A 'valid' depthwise conv whose input gradient is itself a depthwise conv (of the zero-dilated
+ * dy with the flipped kernel): tfjs-wasm has no DepthwiseConv2dNativeBackpropInput, and saliency
+ * through MobileNets must work on every backend. The filter is a constant here (no filter grad).
+ */
+function depthwise(
+  x: tf.Tensor4D,
+  f: tf.Tensor4D,
+  s: [number, number],
+  d: [number, number],
+): tf.Tensor4D {
+  const run = tf.customGrad(((xIn: tf.Tensor) => {
+    const xv = xIn as tf.Tensor4D;
+    const value = tf.depthwiseConv2d(xv, f, s, 'valid', 'NHWC', d);
+    const gradFunc = (dy: tf.Tensor) => {
+      const [n, hp, wp, c] = xv.shape;
+      const [kh, kw, , mult] = f.shape;
+      const [ho, wo] = [dy.shape[1]!, dy.shape[2]!];
+      let z = dy as tf.Tensor4D;
+      if (s[0] > 1 || s[1] > 1) {
+        z = tf
+          .pad(dy.reshape([n, ho, 1, wo, 1, c * mult]), [
+            [0, 0],
+            [0, 0],
+            [0, s[0] - 1],
+            [0, 0],
+            [0, s[1] - 1],
+            [0, 0],
+          ])
+          .reshape([n, ho * s[0], wo * s[1], c * mult]);
+        z = tf.slice(z, [0, 0, 0, 0], [n, (ho - 1) * s[0] + 1, (wo - 1) * s[1] + 1, -1]);
+      }
+      const [eh, ew] = [(kh - 1) * d[0], (kw - 1) * d[1]];
+      z = tf.pad(z, [
+        [0, 0],
+        [eh, hp - z.shape[1]],
+        [ew, wp - z.shape[2]],
+        [0, 0],
+      ]);
+      const flipped = tf.reverse(f, [0, 1]).reshape([kh, kw, c * mult, 1]) as tf.Tensor4D;
+      const dx = tf.depthwiseConv2d(z, flipped, 1, 'valid', 'NHWC', d);
+      return mult === 1 ? dx : tf.sum(dx.reshape([n, hp, wp, c, mult]), 4);
+    };
+    return { value, gradFunc };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return run(x) as tf.Tensor4D;
+}
+
 const Conv: OpDef = {
   name: 'Conv',
   run(ctx) {
@@ -89,11 +137,11 @@ const Conv: OpDef = {
     } else if (group === C && Cg === 1) {
       // Depthwise: output m reads input channel floor(m / (M / C)), as tfjs's channel multiplier.
       const f = tf.transpose(w, [2, 3, 0, 1]).reshape([kh, kw, C, M / C]) as tf.Tensor4D;
-      y = tf.depthwiseConv2d(xh, f, s, 'valid', 'NHWC', d);
+      y = depthwise(xh, f, s, d);
     } else {
-      const xs = tf.split(xh, group, 3);
+      const xs = tf.split(xh, group, 3) as tf.Tensor4D[];
       const ws = tf.split(w, group, 0);
-      y = tf.concat(
+      y = tf.concat<tf.Tensor4D>(
         xs.map((xg, g) =>
           tf.conv2d(xg, tf.transpose(ws[g]!, [2, 3, 1, 0]) as tf.Tensor4D, s, 'valid', 'NHWC', d),
         ),
