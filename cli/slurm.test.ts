@@ -1,4 +1,9 @@
+import { execFile } from 'node:child_process';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { projectRoot, tempDir } from '../core/paths.ts';
 import { DatadietError } from '../core/errors.ts';
 import { shardArgs, shardDefaults } from './generate.ts';
 
@@ -43,4 +48,51 @@ describe('shard defaults from the environment', () => {
     expect(e.message).toMatch(/--shard-index must be an integer in 0\.\.2, got 4/);
     expect(e.hint).toMatch(/sbatch --array/);
   });
+});
+
+// The sbatch scripts as Slurm would run them, with `apptainer run` standing in for the image
+// (a shim that runs this checkout): two array tasks, then the merge job.
+describe('deploy/slurm', () => {
+  it('an array of 2 tasks makes one dataset; the merge job writes and verifies its manifest', async () => {
+    const root = projectRoot();
+    const dir = await tempDir('slurm');
+    const bin = join(dir, 'bin');
+    await mkdir(bin);
+    // apptainer run [--nv] [--bind DIR] SIF ARGS… → node bin/datadiet.js ARGS…
+    await writeFile(
+      join(bin, 'apptainer'),
+      `#!/usr/bin/env bash\nshift; while [[ "$1" == --* ]]; do [[ "$1" == --bind ]] && shift; shift; done; shift\nexec "${process.execPath}" "${join(root, 'bin', 'datadiet.js')}" "$@"\n`,
+      { mode: 0o755 },
+    );
+    const out = join(dir, 'data', 'tiny');
+    const env = {
+      ...process.env,
+      PATH: `${bin}:${process.env.PATH}`,
+      OUT: out,
+      PRESET: 'default',
+      SEQUENCES: '4',
+      GL: 'swiftshader',
+      EXTRA_ARGS: '--width 16 --height 16 --frames 2 --sequences-per-shard 1 --layers rgb',
+      SLURM_ARRAY_TASK_MIN: '0',
+      SLURM_ARRAY_TASK_COUNT: '2',
+    };
+    const sbatch = (script: string, extra: Record<string, string> = {}) =>
+      promisify(execFile)('bash', [join(root, 'deploy', 'slurm', script)], {
+        env: { ...env, ...extra },
+        cwd: dir,
+        timeout: 120_000,
+      });
+    await sbatch('generate-array.sbatch', { SLURM_ARRAY_TASK_ID: '1' });
+    // Task 1 made shards 1 and 3 of 4 only.
+    expect((await readdir(join(out, 'shards'))).filter((f) => f.endsWith('.tar')).sort()).toEqual([
+      'shard-000001.tar',
+      'shard-000003.tar',
+    ]);
+    await sbatch('generate-array.sbatch', { SLURM_ARRAY_TASK_ID: '0' });
+    const merged = await sbatch('merge-after.sbatch');
+    expect(merged.stdout).toMatch(/OK/);
+    const manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8'));
+    expect(manifest.shards).toHaveLength(4);
+    expect(manifest.renderer.gl).toBe('swiftshader');
+  }, 240_000);
 });
