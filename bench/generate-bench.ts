@@ -10,7 +10,8 @@
  */
 import { rm } from 'node:fs/promises';
 import { cpus } from 'node:os';
-import { findBrowser } from '../generator/browser.ts';
+import { findBrowser, probeRenderer } from '../generator/browser.ts';
+import type { ConcreteGl } from '../generator/gl.ts';
 import { FrameServer } from '../generator/frame-server.ts';
 import { generateDataset } from '../generator/generate.ts';
 import { RenderWorker } from '../generator/render-worker.ts';
@@ -113,6 +114,7 @@ export async function renderOnlyParallel(spec: Spec, workers: number, perWorker:
 export async function endToEnd(
   spec: Spec,
   workers: number,
+  gl: ConcreteGl = 'swiftshader',
 ): Promise<{ rate: number; busy: number }> {
   const out = await tempDir('bench');
   const done: number[] = [];
@@ -122,6 +124,7 @@ export async function endToEnd(
       spec,
       out,
       workers,
+      gl,
       previews: 0,
       onEvent: (e) => {
         if (e.type === 'sequence') {
@@ -217,4 +220,57 @@ export async function benchLayers(log: Log) {
     `  128² end to end, 1 worker (${loadText()}): rgb only ${rgb.toFixed(1)} pairs/s | all six layers ${all.toFixed(1)} pairs/s (${pct(all / rgb)} of rgb only)`,
   );
   return { rgb, all };
+}
+
+/**
+ * llvmpipe (Mesa, through `--gl egl`) vs SwiftShader, end to end, 1 worker, alternating rounds
+ * under the same load: the figure that decides `--gl auto`'s software default (generator/browser.ts).
+ */
+export async function benchGl(log: Log, rounds = 2): Promise<Target[]> {
+  const egl = await probeRenderer(findBrowser(), 'egl');
+  if (egl === null || !/llvmpipe/i.test(egl)) {
+    log(
+      `  --gl egl gives ${egl ?? 'no WebGL2'}: no llvmpipe to compare (apt-get install libegl1 libegl-mesa0 libgles2)`,
+    );
+    return [
+      { name: 'llvmpipe vs SwiftShader', verdict: 'SKIP', detail: `egl: ${egl ?? 'no WebGL2'}` },
+    ];
+  }
+  const targets: Target[] = [];
+  for (const { size, frames, sequences } of [
+    { size: 128, frames: 12, sequences: 6 },
+    { size: 256, frames: 8, sequences: 5 },
+  ]) {
+    const spec = parseSpec({
+      width: size,
+      height: size,
+      frames,
+      sequences,
+      sequences_per_shard: 2,
+      seed: 1,
+    });
+    const rates: Record<'egl' | 'swiftshader', number[]> = { egl: [], swiftshader: [] };
+    for (let r = 0; r < rounds; r++) {
+      for (const gl of r % 2
+        ? (['egl', 'swiftshader'] as const)
+        : (['swiftshader', 'egl'] as const)) {
+        rates[gl].push((await endToEnd(spec, 1, gl)).rate);
+      }
+    }
+    const [l, s] = [median(rates.egl), median(rates.swiftshader)];
+    log(
+      `  ${size}² end to end, 1 worker (${loadText()}): llvmpipe ${l.toFixed(1)} vs SwiftShader ${s.toFixed(1)} pairs/s (rounds ${JSON.stringify(rates)})`,
+    );
+    targets.push(
+      ratioTarget({
+        name: `llvmpipe vs SwiftShader, end to end, ${size}²`,
+        value: l,
+        peer: s,
+        threshold: 1,
+        format: times,
+        detail: `${l.toFixed(1)} / ${s.toFixed(1)} pairs/s; ≥ 1× keeps llvmpipe as --gl auto's software default`,
+      }),
+    );
+  }
+  return targets;
 }

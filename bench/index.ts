@@ -3,11 +3,12 @@
  * PASS / MISS (SKIP when a peer is unavailable, with the reason). Results go in BENCHMARKS.md.
  *
  * Environment: DATADIET_BENCH_TRAIN=0 skips training, DATADIET_BENCH_GENERATE=0 skips rendering,
- * DATADIET_BENCH_MEMORY=0 skips the memory runs, DATADIET_BENCH_STREAM=0 skips streaming training, DATADIET_BENCH_SECONDS sets seconds per training
+ * DATADIET_BENCH_MEMORY=0 skips the memory runs, DATADIET_BENCH_STREAM=0 skips streaming training,
+ * DATADIET_BENCH_GL=0 skips llvmpipe vs SwiftShader, DATADIET_BENCH_SECONDS sets seconds per training
  * measurement (default 3; five paired rounds).
  */
 import { cpus } from 'node:os';
-import { benchGenerate, benchLayers } from './generate-bench.ts';
+import { benchGenerate, benchGl, benchLayers } from './generate-bench.ts';
 import { benchMemory } from './memory-bench.ts';
 import { loadText, printTargets, type Target } from './stats.ts';
 
@@ -23,6 +24,10 @@ if (on('GENERATE')) {
   log('Generation (default layers rgb, depth, seg, parts; both eyes; shadows and MSAA on):');
   targets.push(...(await benchGenerate(log)));
   await benchLayers(log);
+}
+if (on('GL')) {
+  log('Renderers (--gl egl = Mesa llvmpipe vs --gl swiftshader; decides --gl auto on CPU):');
+  targets.push(...(await benchGl(log)));
 }
 if (on('MEMORY')) {
   log('Memory:');

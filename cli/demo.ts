@@ -1,3 +1,4 @@
+import type { GlMode } from '../generator/gl.ts';
 import type { Argv } from 'yargs';
 import { BACKEND_NAMES } from '../training/index.ts';
 import { DemoOptionsSchema, runDemo, type DemoProgress } from '../demo/index.ts';
@@ -12,6 +13,7 @@ export interface DemoArgs {
   backend?: string | undefined;
   workers?: number | undefined;
   browser?: string | undefined;
+  gl?: string | undefined;
 }
 
 const DEFAULTS = DemoOptionsSchema.parse({ out: '.' });
@@ -44,6 +46,10 @@ export function demoCommand(y: Argv) {
     .option('browser', {
       type: 'string',
       describe: 'Chromium/Chrome executable (default: found automatically)',
+    })
+    .option('gl', {
+      type: 'string',
+      describe: 'WebGL backend: auto|swiftshader|egl|vulkan (default $DATADIET_GL or auto)',
     })
     .example('$0 demo --out out/demo', 'the whole pipeline in a few minutes on a laptop CPU')
     .example(
@@ -88,6 +94,7 @@ export async function runDemoCommand(args: DemoArgs, log: (line: string) => void
           backend: args.backend,
           workers: args.workers,
           browser: args.browser,
+          gl: (args.gl ?? (process.env.DATADIET_GL || undefined)) as GlMode | undefined,
         },
         {
           log: (l) => {

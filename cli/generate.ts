@@ -4,6 +4,7 @@ import { joinLocation } from '../output/storage/index.ts';
 import { s3Options, storageOptions } from './s3-flags.ts';
 import { DatadietError } from '../core/errors.ts';
 import { generateDataset } from '../generator/generate.ts';
+import { GL_MODES, type GlMode } from '../generator/gl.ts';
 import { LAYER_NAMES, type LayerName } from '../output/layers.ts';
 import { resolveSpec } from '../scenes/load-spec.ts';
 import type { SpecInput } from '../scenes/spec.ts';
@@ -26,6 +27,7 @@ export interface GenerateArgs {
   shardIndex?: number | undefined;
   numShards?: number | undefined;
   browser?: string | undefined;
+  gl?: string | undefined;
   s3Endpoint?: string | undefined;
 }
 
@@ -56,15 +58,20 @@ export function generateCommand(y: Argv) {
     .option('workers', { type: 'number', default: 1, describe: 'browsers rendering in parallel' })
     .option('shard-index', {
       type: 'number',
-      describe: 'make only shards i ≡ this mod --num-shards (default $JOB_COMPLETION_INDEX or 0)',
+      describe:
+        'make only shards i ≡ this mod --num-shards (default $JOB_COMPLETION_INDEX, $SLURM_ARRAY_TASK_ID − $SLURM_ARRAY_TASK_MIN, or 0)',
     })
     .option('num-shards', {
       type: 'number',
-      describe: 'number of cooperating processes (default 1)',
+      describe: 'number of cooperating processes (default $SLURM_ARRAY_TASK_COUNT or 1)',
     })
     .option('browser', {
       type: 'string',
       describe: 'Chromium/Chrome executable (default: found automatically)',
+    })
+    .option('gl', {
+      type: 'string',
+      describe: `WebGL backend: ${GL_MODES.join('|')} (default $DATADIET_GL or auto: a GPU when there is one, else the fastest software renderer here); checked against the page's renderer`,
     })
     .example('$0 generate --out data/pilot', 'the small built-in default')
     .example('$0 generate --preset objects-orbit --out data/orbit --workers 2', '');
@@ -86,11 +93,42 @@ function parseLayers(text: string | undefined): LayerName[] | undefined {
   return names as LayerName[];
 }
 
-function shardArgs(args: GenerateArgs): { shardIndex: number; numShards: number } {
-  const envIndex = process.env.JOB_COMPLETION_INDEX;
-  const shardIndex =
-    args.shardIndex ?? (envIndex !== undefined && envIndex !== '' ? Number(envIndex) : 0);
-  const numShards = args.numShards ?? 1;
+function parseGl(text: string | undefined): GlMode {
+  const gl = text ?? (process.env.DATADIET_GL || 'auto');
+  if (!(GL_MODES as readonly string[]).includes(gl)) {
+    throw new DatadietError('CLI_USAGE', `--gl: unknown renderer "${gl}"`, {
+      hint: `use one of ${GL_MODES.join(', ')} (or unset DATADIET_GL)`,
+    });
+  }
+  return gl as GlMode;
+}
+
+const envNumber = (env: NodeJS.ProcessEnv, name: string): number | undefined => {
+  const v = env[name];
+  return v === undefined || v === '' ? undefined : Number(v);
+};
+
+/**
+ * --shard-index/--num-shards defaults: a Kubernetes Indexed Job's JOB_COMPLETION_INDEX, or a
+ * Slurm job array's task id (from SLURM_ARRAY_TASK_MIN, so `--array=1-8` works) and task count.
+ */
+export function shardDefaults(env: NodeJS.ProcessEnv): { shardIndex?: number; numShards?: number } {
+  const k8s = envNumber(env, 'JOB_COMPLETION_INDEX');
+  if (k8s !== undefined) return { shardIndex: k8s };
+  const task = envNumber(env, 'SLURM_ARRAY_TASK_ID');
+  if (task === undefined) return {};
+  const min = envNumber(env, 'SLURM_ARRAY_TASK_MIN') ?? 0;
+  const count = envNumber(env, 'SLURM_ARRAY_TASK_COUNT');
+  return { shardIndex: task - min, ...(count === undefined ? {} : { numShards: count }) };
+}
+
+export function shardArgs(
+  args: Pick<GenerateArgs, 'shardIndex' | 'numShards'>,
+  env: NodeJS.ProcessEnv = process.env,
+): { shardIndex: number; numShards: number } {
+  const defaults = shardDefaults(env);
+  const shardIndex = args.shardIndex ?? defaults.shardIndex ?? 0;
+  const numShards = args.numShards ?? defaults.numShards ?? 1;
   if (!Number.isInteger(numShards) || numShards < 1) {
     throw new DatadietError('CLI_USAGE', `--num-shards must be an integer ≥ 1, got ${numShards}`, {
       hint: 'pass --num-shards N',
@@ -101,7 +139,7 @@ function shardArgs(args: GenerateArgs): { shardIndex: number; numShards: number 
       'CLI_USAGE',
       `--shard-index must be an integer in 0..${numShards - 1}, got ${shardIndex}`,
       {
-        hint: 'pass --shard-index i with i < --num-shards (or set JOB_COMPLETION_INDEX)',
+        hint: 'pass --shard-index i with i < --num-shards (or set JOB_COMPLETION_INDEX; under Slurm, run as a job array: sbatch --array=0-N)',
       },
     );
   }
@@ -127,6 +165,7 @@ export async function runGenerate(args: GenerateArgs, log: (line: string) => voi
   };
   const spec = await resolveSpec({ preset: args.preset, specFile: args.spec, overrides });
   const { shardIndex, numShards } = shardArgs(args);
+  const gl = parseGl(args.gl);
 
   let progress: ReturnType<typeof createProgress> | undefined;
   let done = 0;
@@ -137,6 +176,7 @@ export async function runGenerate(args: GenerateArgs, log: (line: string) => voi
     shardIndex,
     numShards,
     browserPath: args.browser,
+    gl,
     storage: storageOptions(args),
     onEvent: (e) => {
       if (e.type === 'plan') {
@@ -145,6 +185,9 @@ export async function runGenerate(args: GenerateArgs, log: (line: string) => voi
         );
         log(
           `  ${e.mine} of ${e.shardsTotal} shards are this process's (${shardIndex}/${numShards}); ${e.skipped} already complete; browser ${e.browser}`,
+        );
+        log(
+          `  renderer: ${e.renderer.renderer} (--gl ${e.renderer.gl}${e.renderer.software ? ', software' : ''}; ${e.rendererNote})`,
         );
         if (e.sequencesToRender > 0)
           progress = createProgress({ total: e.sequencesToRender, unit: 'seq' });

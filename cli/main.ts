@@ -8,6 +8,7 @@ import { runVerify, verifyCommand, type VerifyArgs } from './verify.ts';
 import { demoCommand, runDemoCommand, type DemoArgs } from './demo.ts';
 import { evaluateCommand, runEvaluate, type EvaluateArgs } from './evaluate.ts';
 import { compareCommand, runCompare, type CompareArgs } from './compare.ts';
+import { doctorCommand, runDoctorCommand, type DoctorArgs } from './doctor.ts';
 
 type Log = (line: string) => void;
 
@@ -45,6 +46,11 @@ export function parseCli(argv: string[]) {
       'assemble manifest.json from per-shard sidecars',
       manifestCommand,
     )
+    .command(
+      'doctor',
+      'what this machine can render and train with, measured, and the fix for the rest',
+      doctorCommand,
+    )
     .demandCommand(1, 'name a command (see --help)')
     .strict()
     .version(false)
@@ -72,6 +78,7 @@ export async function main(
     else if (command === 'demo') await runDemoCommand(args as unknown as DemoArgs, log);
     else if (command === 'evaluate') await runEvaluate(args as unknown as EvaluateArgs, log);
     else if (command === 'compare') await runCompare(args as unknown as CompareArgs, log);
+    else if (command === 'doctor') await runDoctorCommand(args as unknown as DoctorArgs, log);
     return 0;
   } catch (e) {
     if (isDatadietError(e)) {

@@ -18,6 +18,7 @@ export const ERRORS = {
   STORAGE_FAILED: { exitCode: 3, title: 'object storage request failed' },
   BROWSER_NOT_FOUND: { exitCode: 4, title: 'no browser found' },
   BROWSER_FAILED: { exitCode: 4, title: 'browser failed' },
+  GL_UNAVAILABLE: { exitCode: 4, title: 'the chosen --gl renderer is not available' },
   RENDER_FAILED: { exitCode: 5, title: 'rendering failed' },
   DATASET_NOT_FOUND: { exitCode: 6, title: 'dataset not found' },
   DATASET_CORRUPT: { exitCode: 6, title: 'dataset corrupt' },

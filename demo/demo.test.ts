@@ -99,6 +99,9 @@ describe('datadiet demo (tiny)', () => {
     expect(r.versions.tfjs).toMatch(/^\d+\.\d+\.\d+/);
     expect(r.backend?.name).toBeTruthy();
     expect(r.browser).toMatch(/chrom/i);
+    // The WebGL renderer `--gl auto` found, as the page reported it.
+    expect(r.renderer?.renderer).toMatch(/^ANGLE \(/);
+    expect(['swiftshader', 'egl', 'vulkan']).toContain(r.renderer?.gl);
     expect(r.stages.map((s) => s.name)).toEqual([
       ...ROLES.map((d) => `generate ${d}`),
       ...RUNS.map((n) => `train ${n}`),

@@ -3,6 +3,7 @@
  * evaluation splits), three training runs on the diet, and one comparison. Everything is a pure
  * function of the options, so a rerun with the same flags plans the same work and resumes it.
  */
+import { GL_MODES } from '../generator/gl.ts';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { DatadietError } from '../core/errors.ts';
@@ -23,6 +24,8 @@ export const DemoOptionsSchema = z.strictObject({
   /** Browsers rendering in parallel. */
   workers: z.number().int().min(1).max(64).default(1),
   browser: z.string().min(1).optional(),
+  /** WebGL backend for every dataset (`--gl`; generator/gl.ts). */
+  gl: z.enum(GL_MODES).default('auto'),
 });
 export type DemoOptionsInput = z.input<typeof DemoOptionsSchema>;
 export type DemoOptions = z.infer<typeof DemoOptionsSchema>;

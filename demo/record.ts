@@ -3,6 +3,7 @@
  * whether it ran or was reused from an earlier run. Rewritten (atomically) after every stage, so
  * an interrupted demo still says how far it got.
  */
+import type { RendererRecord } from '../generator/gl.ts';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -44,6 +45,8 @@ export interface DemoRecord {
   versions: { datadiet: string; node: string; tfjs: string; three: string };
   /** The Chromium executable that renders the datasets. */
   browser: string;
+  /** The WebGL renderer it used (`--gl`; the unmasked renderer string and what it is). */
+  renderer?: RendererRecord;
   backend: { name: string; reason: string } | null;
   datasets: Record<string, unknown>[];
   runs: Record<string, unknown>[];

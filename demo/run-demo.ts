@@ -4,7 +4,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { findBrowser } from '../generator/browser.ts';
+import { chooseGl, findBrowser } from '../generator/browser.ts';
 import { selectBackend } from '../training/index.ts';
 import { evaluateStage, type CompareSummary } from './evaluate-stage.ts';
 import { planDemo, type DemoOptionsInput, type DemoPlan } from './plan.ts';
@@ -52,6 +52,8 @@ export async function runDemo(input: DemoOptionsInput, hooks: DemoHooks = {}): P
 
   // Fail fast, before any work, when rendering cannot start.
   const browser = findBrowser(options.browser);
+  const gl = await chooseGl(browser, options.gl);
+  log(`renderer: ${gl.record.renderer} (--gl ${gl.record.gl}; ${gl.note})`);
   const v = await versions();
   // Chosen once up front: evaluation needs it too, even when every run is reused.
   const backend = await selectBackend(options.backend);
@@ -69,6 +71,7 @@ export async function runDemo(input: DemoOptionsInput, hooks: DemoHooks = {}): P
     seed: options.seed,
     versions: v,
     browser,
+    renderer: gl.record,
     backend: { name: backend.name, reason: backend.reason },
     datasets: plan.datasets.map((d) => ({
       name: d.name,
@@ -88,6 +91,7 @@ export async function runDemo(input: DemoOptionsInput, hooks: DemoHooks = {}): P
   const ctx: StageContext = {
     options,
     backend: backend.name,
+    renderer: gl.record,
     version: v.datadiet,
     log,
     progress: (p) => hooks.onProgress?.(p),

@@ -4,6 +4,7 @@
  * (dataset manifest with the same fingerprint; a run already at its step count) and then reuses
  * it; otherwise it calls the API, which itself resumes at shard or checkpoint granularity.
  */
+import type { RendererRecord } from '../generator/gl.ts';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { datasetFingerprint } from '../generator/dataset-meta.ts';
@@ -29,6 +30,8 @@ export interface StageContext {
   options: DemoOptions;
   /** The backend chosen once for the whole demo (so `auto` is not probed again per run). */
   backend: string;
+  /** The renderer chosen once for every dataset (`--gl`), part of each dataset's fingerprint. */
+  renderer: RendererRecord;
   version: string;
   log: (line: string) => void;
   progress: (p: DemoProgress) => void;
@@ -49,7 +52,7 @@ export async function generateStage(d: DatasetPlan, ctx: StageContext): Promise<
   const t0 = performance.now();
   const name = `generate ${d.name}`;
   const spec = await resolveSpec({ preset: d.preset, overrides: d.overrides });
-  const fingerprint = datasetFingerprint(spec, ctx.version);
+  const fingerprint = datasetFingerprint(spec, ctx.version, {}, ctx.renderer.renderer);
   const details = {
     preset: d.preset,
     seed: spec.seed,
@@ -78,6 +81,7 @@ export async function generateStage(d: DatasetPlan, ctx: StageContext): Promise<
     out: d.dir,
     workers: ctx.options.workers,
     browserPath: ctx.options.browser,
+    gl: ctx.renderer.gl,
     onEvent: (e) => {
       if (e.type === 'plan') {
         total = e.sequencesToRender;

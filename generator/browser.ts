@@ -1,6 +1,17 @@
 import { accessSync, constants } from 'node:fs';
 import { launch, type Browser } from 'puppeteer-core';
 import { DatadietError } from '../core/errors.ts';
+import {
+  READ_RENDERER_JS,
+  describeRenderer,
+  glFlags,
+  glMismatch,
+  honours,
+  rendererRecord,
+  type ConcreteGl,
+  type GlMode,
+  type RendererRecord,
+} from './gl.ts';
 
 /** Where a system browser usually lives (Debian's chromium first: it is what CI installs). */
 const CANDIDATES = [
@@ -43,8 +54,8 @@ export function findBrowser(explicit?: string): string {
 }
 
 /**
- * Flags measured to give WebGL2 through SwiftShader headless, as root, with no network
- * (PROBES.md); the network-quieting flags stop Chromium from calling home at every start.
+ * Flags measured to run headless as root with no network (PROBES.md); the network-quieting flags
+ * stop Chromium from calling home at every start. The GL flags come from gl.ts per `--gl`.
  */
 export const CHROMIUM_ARGS = [
   '--no-sandbox',
@@ -54,17 +65,17 @@ export const CHROMIUM_ARGS = [
   '--no-first-run',
   '--disable-quic',
   '--disable-dev-shm-usage',
-  '--use-angle=swiftshader',
-  '--enable-unsafe-swiftshader',
-  '--ignore-gpu-blocklist',
 ];
 
-export async function launchBrowser(executablePath: string): Promise<Browser> {
+export async function launchBrowser(
+  executablePath: string,
+  opts: { gl?: ConcreteGl } = {},
+): Promise<Browser> {
   try {
     return await launch({
       executablePath,
       headless: true,
-      args: CHROMIUM_ARGS,
+      args: [...CHROMIUM_ARGS, ...glFlags(opts.gl ?? 'swiftshader')],
       protocolTimeout: 600_000,
       // DevTools over a pipe, not a port: puppeteer starts the browser in its own process group,
       // so when this process dies (kill -9, OOM) only the closed pipe tells Chromium to exit.
@@ -86,4 +97,77 @@ export async function launchBrowser(executablePath: string): Promise<Browser> {
       },
     );
   }
+}
+
+/** The unmasked WebGL2 renderer a browser launched with `--gl gl` gives (null: no WebGL2). */
+export async function probeRenderer(
+  executablePath: string,
+  gl: ConcreteGl,
+): Promise<string | null> {
+  const browser = await launchBrowser(executablePath, { gl });
+  try {
+    const page = await browser.newPage();
+    return (await page.evaluate(READ_RENDERER_JS)) as string | null;
+  } finally {
+    await browser.close().catch(() => {});
+  }
+}
+
+/** A `--gl` choice made concrete and checked, with the renderer it gives. */
+export interface GlChoice {
+  record: RendererRecord;
+  /** For a person: what was tried and why this one. */
+  note: string;
+}
+
+/**
+ * `auto` takes a hardware renderer when one starts (EGL first: it is how NVIDIA nodes render
+ * headless), else the faster software one measured here: llvmpipe through EGL (BENCHMARKS.md,
+ * "llvmpipe vs SwiftShader"), else SwiftShader. An explicit choice must be honoured or fails.
+ */
+export function chooseGl(executablePath: string, mode: GlMode): Promise<GlChoice> {
+  // Once per process and browser: each probe is a browser launch (~1–2 s here).
+  const key = `${executablePath}\0${mode}`;
+  let choice = chosen.get(key);
+  if (choice === undefined) {
+    choice = probeGl(executablePath, mode);
+    chosen.set(key, choice);
+    choice.catch(() => chosen.delete(key));
+  }
+  return choice;
+}
+
+const chosen = new Map<string, Promise<GlChoice>>();
+
+async function probeGl(executablePath: string, mode: GlMode): Promise<GlChoice> {
+  if (mode !== 'auto') {
+    const got = await probeRenderer(executablePath, mode);
+    if (got === null || !honours(mode, describeRenderer(got))) throw glMismatch(mode, got);
+    return { record: rendererRecord(mode, got), note: `requested` };
+  }
+  const tried: string[] = [];
+  let softwareEgl: string | null = null;
+  for (const gl of ['egl', 'vulkan'] as const) {
+    const got = await probeRenderer(executablePath, gl);
+    const info = got === null ? null : describeRenderer(got);
+    if (info && honours(gl, info) && info.device === 'hardware') {
+      return { record: rendererRecord(gl, got!), note: `auto: hardware through ${gl}` };
+    }
+    if (gl === 'egl' && info && honours(gl, info)) softwareEgl = got;
+    tried.push(`${gl}: ${got ?? 'no WebGL2'}`);
+  }
+  if (softwareEgl !== null) {
+    return {
+      record: rendererRecord('egl', softwareEgl),
+      note: `auto: no hardware renderer (${tried.join('; ')}); llvmpipe through EGL, the faster software renderer here`,
+    };
+  }
+  const got = await probeRenderer(executablePath, 'swiftshader');
+  if (got === null || !honours('swiftshader', describeRenderer(got))) {
+    throw glMismatch('swiftshader', got);
+  }
+  return {
+    record: rendererRecord('swiftshader', got),
+    note: `auto: no hardware renderer and no EGL (${tried.join('; ')}); SwiftShader`,
+  };
 }

@@ -8,6 +8,7 @@ import { categoryTable } from '../scenes/assets.ts';
 import type { Spec } from '../scenes/spec.ts';
 import type { SceneRecord } from '../scenes/types.ts';
 import { EXTRA_MEMBERS, extrasManifest } from './sample-extras.ts';
+import type { RendererRecord } from './gl.ts';
 
 // 1.1: adds the `.motion.npy` and `.txt` members (self-motion signals, captions).
 export const FORMAT_VERSION = '1.1';
@@ -39,16 +40,23 @@ export const CONVENTIONS = {
 } as const;
 
 /**
- * What must match for a rerun to reuse shards: the format, the generator, the full spec and the
+ * What must match for a rerun to reuse shards: the format, the generator, the full spec, the
  * contents of the input files it names (path → sha256; left out when there are none, so datasets
- * without assets keep their fingerprints).
+ * without assets keep their fingerprints) and the WebGL renderer string (output is byte-identical
+ * only per renderer, so one dataset never mixes two; left out when unknown).
  */
 export function datasetFingerprint(
   spec: Spec,
   generatorVersion: string,
   inputs: Record<string, string> = {},
+  renderer?: string,
 ): string {
-  const what = { format_version: FORMAT_VERSION, generator: generatorVersion, spec };
+  const what = {
+    format_version: FORMAT_VERSION,
+    generator: generatorVersion,
+    spec,
+    ...(renderer === undefined ? {} : { renderer }),
+  };
   return createHash('sha256')
     .update(stableJson(Object.keys(inputs).length ? { ...what, inputs } : what))
     .digest('hex');
@@ -87,6 +95,8 @@ export function buildManifest(opts: {
   generatorVersion: string;
   fingerprint: string;
   shards: ShardRecord[];
+  /** The WebGL renderer every shard was made with (`--gl`, the unmasked renderer string). */
+  renderer?: RendererRecord | undefined;
 }): Manifest {
   const { spec } = opts;
   const layers = LAYERS.filter((l) => spec.layers.includes(l.name as LayerName)).map((l) => ({
@@ -102,6 +112,7 @@ export function buildManifest(opts: {
     name: spec.name,
     seed: spec.seed,
     fingerprint: opts.fingerprint,
+    ...(opts.renderer ? { renderer: opts.renderer } : {}),
     sequences: spec.sequences,
     frames: spec.frames,
     fps: spec.fps,

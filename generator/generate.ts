@@ -15,7 +15,8 @@ import { ShardWriter } from '../output/tar-shard.ts';
 import { layerDef } from '../output/layers.ts';
 import { prepareSampler, sampleScene } from '../scenes/sampler.ts';
 import type { Spec } from '../scenes/spec.ts';
-import { findBrowser } from './browser.ts';
+import { chooseGl, findBrowser } from './browser.ts';
+import type { GlMode, RendererRecord } from './gl.ts';
 import { buildManifest, datasetFingerprint, sampleJson, sequenceKey } from './dataset-meta.ts';
 import { FrameServer } from './frame-server.ts';
 import { previewPng } from './previews.ts';
@@ -32,6 +33,11 @@ export interface GenerateOptions {
   shardIndex?: number;
   numShards?: number;
   browserPath?: string | undefined;
+  /**
+   * WebGL backend (`--gl`): swiftshader (the default here, so library callers and tests keep
+   * their bytes), egl, vulkan, or auto (the CLI's default). Checked against the page's renderer.
+   */
+  gl?: GlMode | undefined;
   /** How to reach object storage when `out` is an s3:// URL. */
   storage?: StorageOptions | undefined;
   /** Sequences (lowest indices) that get a preview contact sheet. */
@@ -50,6 +56,9 @@ export type GenerateEvent =
       skipped: number;
       sequencesToRender: number;
       browser: string;
+      renderer: RendererRecord;
+      /** How the renderer was chosen (auto says what it tried). */
+      rendererNote: string;
     }
   | { type: 'sequence'; index: number; frames: number }
   | { type: 'shard'; record: ShardRecord }
@@ -64,6 +73,7 @@ export interface GenerateResult {
   manifest: string | null;
   missingShards: number[];
   seconds: number;
+  renderer: RendererRecord;
 }
 
 /** The per-shard completion record (`shards/shard-NNNNNN.json`), a per-shard manifest. */
@@ -75,6 +85,8 @@ export interface Sidecar {
   generator_version?: string;
   /** sha256 of each input file the spec names (assets, splats), part of the fingerprint. */
   inputs?: Record<string, string>;
+  /** The renderer the shard was made with; its string is part of the fingerprint. */
+  renderer?: RendererRecord;
 }
 
 export const sidecarName = (index: number) =>
@@ -99,7 +111,7 @@ async function checkSameDataset(
     if (fp !== undefined && fp !== fingerprint) {
       throw new DatadietError(
         'OUT_DIR_MISMATCH',
-        `${store.location} holds a dataset made with another spec, seed, generator version or other input files (asset or splat bytes)`,
+        `${store.location} holds a dataset made with another spec, seed, generator version, other input files (asset or splat bytes) or another WebGL renderer (--gl)`,
         {
           hint: 'use a new --out, or delete the folder to regenerate',
         },
@@ -150,7 +162,9 @@ export async function generateDataset(opts: GenerateOptions): Promise<GenerateRe
   const browser = findBrowser(opts.browserPath);
   const version = await packageVersion();
   const inputs = await prepareSampler(spec);
-  const fingerprint = datasetFingerprint(spec, version, inputs);
+  const gl = await chooseGl(browser, opts.gl ?? 'swiftshader');
+  const renderer = gl.record;
+  const fingerprint = datasetFingerprint(spec, version, inputs, renderer.renderer);
   const plan = planShards({ sequences: spec.sequences, perShard: spec.sequences_per_shard });
   if (shardIndex < 0 || shardIndex >= numShards) {
     throw new DatadietError(
@@ -177,6 +191,8 @@ export async function generateDataset(opts: GenerateOptions): Promise<GenerateRe
     skipped: mine.length - pending.length,
     sequencesToRender: pending.reduce((n, s) => n + s.sequences, 0),
     browser,
+    renderer,
+    rendererNote: gl.note,
   });
 
   let sequencesRendered = 0;
@@ -185,7 +201,11 @@ export async function generateDataset(opts: GenerateOptions): Promise<GenerateRe
     const queue = [...pending];
     const workers = Array.from(
       { length: Math.max(1, Math.min(opts.workers ?? 1, pending.length)) },
-      () => new RenderWorker(server, browser, opts.sequenceTimeoutMs),
+      () =>
+        new RenderWorker(server, browser, opts.sequenceTimeoutMs, {
+          gl: renderer.gl,
+          renderer: renderer.renderer,
+        }),
     );
     try {
       await Promise.all(
@@ -206,6 +226,7 @@ export async function generateDataset(opts: GenerateOptions): Promise<GenerateRe
                   store,
                   version,
                   inputs,
+                  renderer,
                 });
                 break;
               } catch (e) {
@@ -250,7 +271,7 @@ export async function generateDataset(opts: GenerateOptions): Promise<GenerateRe
     manifest = store.url(MANIFEST_FILE);
     await store.writeJson(
       MANIFEST_FILE,
-      buildManifest({ spec, generatorVersion: version, fingerprint, shards: records }),
+      buildManifest({ spec, generatorVersion: version, fingerprint, shards: records, renderer }),
     );
   }
   return {
@@ -262,6 +283,7 @@ export async function generateDataset(opts: GenerateOptions): Promise<GenerateRe
     manifest,
     missingShards: missing,
     seconds: (performance.now() - started) / 1000,
+    renderer,
   };
 }
 
@@ -273,6 +295,7 @@ async function writeShard(
     store: DatasetStorage;
     version: string;
     inputs: Record<string, string>;
+    renderer: RendererRecord;
   },
 ): Promise<number> {
   const { spec, store, shard, worker } = opts;
@@ -315,6 +338,7 @@ async function writeShard(
       spec,
       generator_version: opts.version,
       ...(Object.keys(opts.inputs).length ? { inputs: opts.inputs } : {}),
+      renderer: opts.renderer,
     } satisfies Sidecar);
     opts.onEvent?.({ type: 'shard', record });
     return shard.sequences;

@@ -76,7 +76,9 @@ export async function mergeManifest(
       },
     );
   }
-  if (datasetFingerprint(spec, version, first.inputs) !== first.fingerprint) {
+  if (
+    datasetFingerprint(spec, version, first.inputs, first.renderer?.renderer) !== first.fingerprint
+  ) {
     throw new DatadietError(
       'DATASET_CORRUPT',
       `${location}: ${firstName}: the spec it records does not give its fingerprint`,
@@ -116,6 +118,7 @@ export async function mergeManifest(
       generatorVersion: version,
       fingerprint: first.fingerprint,
       shards: records,
+      renderer: first.renderer,
     }),
   );
   return {

@@ -4,6 +4,7 @@ import { memberName, type LayerName } from '../output/layers.ts';
 import type { SceneRecord } from '../scenes/types.ts';
 import { shipAssets } from './asset-shipping.ts';
 import { launchBrowser } from './browser.ts';
+import { READ_RENDERER_JS, glMismatch, type ConcreteGl } from './gl.ts';
 import { FRAME_MAGIC, frameLayout } from './frame-layout.ts';
 import type { FrameServer } from './frame-server.ts';
 import type { RenderOptions, RenderTimings } from './page/main.ts';
@@ -30,14 +31,22 @@ export class RenderWorker {
     private readonly browserPath: string,
     /** A sequence that takes longer than this is treated as a hung browser. */
     private readonly sequenceTimeoutMs = 600_000,
+    /**
+     * `--gl` backend, and the renderer string chooseGl found: every worker of a dataset must
+     * render with the same one (byte-identical output holds per renderer).
+     */
+    private readonly gl: { gl: ConcreteGl; renderer?: string } = { gl: 'swiftshader' },
   ) {}
+
+  /** The page's unmasked WebGL renderer, read when the worker opened. */
+  renderer: string | null = null;
 
   get pid(): number | undefined {
     return this.browser?.process()?.pid;
   }
 
   async open(): Promise<void> {
-    const launching = launchBrowser(this.browserPath);
+    const launching = launchBrowser(this.browserPath, { gl: this.gl.gl });
     this.launching = launching.catch(() => {});
     try {
       this.browser = await launching;
@@ -69,6 +78,8 @@ export class RenderWorker {
         exited,
       ]);
       await Promise.race([page.evaluate('window.datadiet.ready'), exited]);
+      this.renderer = (await Promise.race([page.evaluate(READ_RENDERER_JS), exited])) as
+        string | null;
     } catch (e) {
       if (isDatadietError(e)) throw e;
       throw new DatadietError(
@@ -79,6 +90,9 @@ export class RenderWorker {
           cause: e,
         },
       );
+    }
+    if (this.gl.renderer !== undefined && this.renderer !== this.gl.renderer) {
+      throw glMismatch(this.gl.gl, this.renderer);
     }
   }
 

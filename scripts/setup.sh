@@ -25,5 +25,18 @@ if ! have_browser; then
   fi
 fi
 
+# `--gl auto` renders through EGL: Mesa llvmpipe on CPU (faster than SwiftShader here, see
+# BENCHMARKS.md), the vendor's EGL on a GPU node. Without these it falls back to SwiftShader.
+if ! ldconfig -p 2>/dev/null | grep -q 'libEGL_mesa\.so\.0'; then
+  if command -v apt-get >/dev/null && [[ "$(id -u)" == 0 ]]; then
+    echo "setup: installing Mesa EGL (libegl1 libegl-mesa0 libgles2) for --gl egl/auto" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends libegl1 libegl-mesa0 libgles2 >/dev/null
+  else
+    echo "setup: note: no Mesa EGL; --gl auto will use SwiftShader (sudo apt-get install libegl1 libegl-mesa0 libgles2)" >&2
+  fi
+fi
+
 # puppeteer-core never downloads a browser; npm ci installs exactly the lock file.
 npm ci --no-audit --no-fund
