@@ -32,6 +32,8 @@ export interface TrainArgs {
   width?: number | undefined;
   depth?: number | undefined;
   embedding?: number | undefined;
+  kernel?: number | undefined;
+  stride?: number | undefined;
   binocular?: boolean | undefined;
   prednetChannels?: string | undefined;
   prednetLoss?: string | undefined;
@@ -112,6 +114,11 @@ export function trainCommand(y: Argv) {
       describe: 'encoder: channels of the first conv (doubling per layer)',
     })
     .option('depth', { type: 'number', describe: 'encoder: strided conv layers (default 3)' })
+    .option('kernel', { type: 'number', describe: 'encoder: conv kernel side (default 3)' })
+    .option('stride', {
+      type: 'number',
+      describe: 'encoder: conv stride, at most --kernel (default 2)',
+    })
     .option('embedding', {
       type: 'number',
       describe: 'encoder: embedding size = SFA outputs (default 32)',
@@ -173,7 +180,13 @@ export function trainConfigFromArgs(a: TrainArgs): TrainConfigInput {
       checkpointEvery: a.checkpointEvery,
       shuffleBuffer: a.shuffleBuffer,
     }),
-    encoder: defined({ width: a.width, depth: a.depth, embedding: a.embedding }),
+    encoder: defined({
+      width: a.width,
+      depth: a.depth,
+      embedding: a.embedding,
+      kernel: a.kernel,
+      stride: a.stride,
+    }),
     sfa: defined({ binocular: a.binocular }),
     prednet: defined({ channels, layerLoss: a.prednetLoss as 'L0' | 'L_all' | undefined }),
     egomotion: defined({

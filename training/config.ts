@@ -6,8 +6,20 @@ import { EncoderConfigSchema } from './encoder.ts';
 export const SfaConfigSchema = z.strictObject({
   /** Left and right views of one instant also count as adjacent. */
   binocular: z.boolean().default(false),
-  /** Weight of ‖Cov(y) − I‖² (raw outputs: no epsilon to hide a collapse behind). */
-  decorrelation: z.number().min(0).default(10),
+  /**
+   * Weight of the batch's own correlation in the whitening; the rest is the running estimate
+   * over past batches, which keeps the whitening full-rank at any batch size (objectives/sfa.ts).
+   */
+  mix: z.number().min(0).max(1).default(0.5),
+  /** Momentum of the running statistics (≈ 1/(1 − momentum) batches remembered). */
+  momentum: z.number().min(0).max(0.9999).default(0.99),
+  /**
+   * Training batches after the last step whose statistics, under the final weights, replace the
+   * running estimate (0: keep the running estimate, which lags behind the moving network).
+   */
+  calibrationBatches: z.number().int().min(0).default(64),
+  /** Weight of mean (var(z_d) − 1)² on the whitened batch: rules out collapsed outputs. */
+  variance: z.number().min(0).default(1),
 });
 
 export const PrednetConfigSchema = z.strictObject({
@@ -65,6 +77,8 @@ export const TRAIN_FLAG_FOR_FIELD: Record<string, string> = {
   'encoder.width': '--width',
   'encoder.depth': '--depth',
   'encoder.embedding': '--embedding',
+  'encoder.kernel': '--kernel',
+  'encoder.stride': '--stride',
   'sfa.binocular': '--binocular',
   'prednet.channels': '--prednet-channels',
   'prednet.layerLoss': '--prednet-loss',

@@ -26,6 +26,13 @@ export interface ObjectiveModel {
     size: [number, number] | undefined;
   }): Promise<Record<string, number | number[]>>;
   /**
+   * Runs once after the last training step, before the final checkpoint, on further training
+   * batches with the weights frozen (SFA re-estimates its whitening statistics for the final
+   * weights: running averages lag behind a network that is still moving). `next` gives the next
+   * training batch, or undefined when the data ran out; the caller disposes nothing.
+   */
+  calibrate?(next: () => Promise<Batch | undefined>): Promise<Record<string, number>>;
+  /**
    * Extra figures for the metrics log (no gradients), e.g. SFA's Δ-value per output. Async: the
    * webgpu backend in Node cannot read tensors synchronously.
    */

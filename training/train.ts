@@ -372,6 +372,16 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         Object.assign(record, await model.metrics(batch));
       }
       disposeBatch(batch);
+      if (model.calibrate && step === config.steps) {
+        // After the last step, before the final checkpoint (objective.ts says why).
+        Object.assign(
+          record,
+          await model.calibrate(async () => {
+            const n = await batches.next();
+            return n.done ? undefined : n.value;
+          }),
+        );
+      }
       metricLines.push(JSON.stringify(record));
       losses.push({ step, loss });
       opts.onStep?.({ step, startStep, totalSteps: config.steps, loss, imagesPerSecond: ips });

@@ -198,6 +198,14 @@ export const prednetObjective: Objective = {
   description: 'PredNet next-frame prediction (Lotter et al. 2016), L1 error units',
   needs: (c) => ({ clipLength: c.clip ?? 8, eyes: 'left', labels: false }),
   create({ config, shape, rng }) {
+    if ((config.clip ?? 8) < 2) {
+      // With one frame there is nothing to predict (t = 0 has time weight 0): no loss at all.
+      throw new DatadietError(
+        'CLI_USAGE',
+        `--clip ${config.clip}: prednet predicts the next frame, so it needs clips of at least 2 frames`,
+        { hint: 'use --clip 2 or more (default 8)' },
+      );
+    }
     const div = 2 ** (config.prednet.channels.length - 1);
     if (shape.height % div !== 0 || shape.width % div !== 0) {
       throw new DatadietError(
