@@ -31,12 +31,15 @@ export const PrednetConfigSchema = z.strictObject({
 });
 
 export const EgomotionConfigSchema = z.strictObject({
-  /** Column groups of motion.npy to predict (each x, y, z), e.g. head linear and angular velocity. */
+  /**
+   * Target groups to predict (each x, y, z): `heading` (the direction of head_vel) or any
+   * column group of motion.npy. Default after Mineault et al.: heading and rotation.
+   */
   targets: z
-    .array(z.enum(MOTION_GROUPS))
+    .array(z.enum(['heading', ...MOTION_GROUPS]))
     .min(1)
     .refine((t) => new Set(t).size === t.length, { message: 'targets must not repeat' })
-    .default(['head_vel', 'head_angvel']),
+    .default(['heading', 'head_angvel']),
 });
 
 export const TrainConfigSchema = z.strictObject({

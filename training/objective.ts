@@ -26,6 +26,12 @@ export interface ObjectiveModel {
     size: [number, number] | undefined;
   }): Promise<Record<string, number | number[]>>;
   /**
+   * Runs once before the first step of a fresh run, on training batches (egomotion measures its
+   * targets' mean and standard deviation); what it returns is written to the run's
+   * `prepared.json`, and anything it sets must live in `params` so a resumed run has it.
+   */
+  prepare?(next: () => Promise<Batch | undefined>): Promise<Record<string, unknown>>;
+  /**
    * Runs once after the last training step, before the final checkpoint, on further training
    * batches with the weights frozen (SFA re-estimates its whitening statistics for the final
    * weights: running averages lag behind a network that is still moving). `next` gives the next

@@ -291,6 +291,25 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     );
   };
 
+  const batches = loader.batches(startStep > 0 ? loaderState : undefined);
+  if (model.prepare && startStep === 0 && config.steps > 0) {
+    // Before the first step of a fresh run (objective.ts); a resumed run has it in its weights.
+    const prepared = await model
+      .prepare(async () => {
+        const n = await batches.next();
+        if (n.done) return undefined;
+        loaderState = n.value.state;
+        return n.value;
+      })
+      .catch(async (e: unknown) => {
+        await batches.return(undefined); // stop a stream's browsers
+        throw e;
+      });
+    await writeFileAtomic(
+      join(opts.out, 'prepared.json'),
+      `${JSON.stringify(prepared, null, 2)}\n`,
+    );
+  }
   let step = startStep;
   let checkpoint: string | null = latest;
   let savedStep = startStep;
@@ -298,7 +317,6 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const imagesPerBatch = (b: number) => b * needs.clipLength * (needs.eyes === 'both' ? 2 : 1);
   const started = performance.now();
   let images = 0;
-  const batches = loader.batches(startStep > 0 ? loaderState : undefined);
   try {
     if (model.fit && step === 0 && config.steps > 0) {
       // Closed form: one fit is the whole run, recorded as step 1.
