@@ -94,7 +94,7 @@ export function trainCommand(y: Argv) {
       describe: 'total optimisation steps (a resumed run continues to this count)',
     })
     .option('batch', { type: 'number', describe: 'clips per batch (default 8)' })
-    .option('lr', { type: 'number', describe: 'Adam learning rate (default 0.001)' })
+    .option('lr', { type: 'number', describe: 'Adam learning rate (default 0.001; prednet 0.01)' })
     .option('seed', { type: 'number', describe: 'initialisation and data-order seed (default 0)' })
     .option('backend', {
       type: 'string',

@@ -46,7 +46,8 @@ export const TrainConfigSchema = z.strictObject({
   objective: z.string().min(1),
   steps: z.number().int().min(0),
   batch: z.number().int().min(1).default(8),
-  lr: z.number().positive().default(1e-3),
+  /** Adam's learning rate; default per objective (prednet 1e-2, the others 1e-3), resolved by train. */
+  lr: z.number().positive().optional(),
   seed: z.number().int().min(0).default(0),
   /** Frames per clip; default per objective (sfa 4, prednet 8, supervised 1). */
   clip: z.number().int().min(1).optional(),

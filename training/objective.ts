@@ -56,6 +56,8 @@ export interface LoaderNeeds {
 export interface Objective {
   name: string;
   description: string;
+  /** Adam's learning rate when the user gives none (default 1e-3). */
+  defaultLr?: number;
   needs(config: TrainConfig): LoaderNeeds;
   /** Throws MODEL_DATA_MISMATCH when the data cannot feed this model. */
   create(ctx: { config: TrainConfig; shape: ModelShape; rng: Rng }): ObjectiveModel;

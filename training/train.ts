@@ -119,8 +119,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       },
     );
   }
-  const config = parsed.data;
-  const objective = findObjective(config.objective);
+  const objective = findObjective(parsed.data.objective);
+  // Resolved here, so config.json and the checkpoints record the rate actually used.
+  const config = { ...parsed.data, lr: parsed.data.lr ?? objective.defaultLr ?? 1e-3 };
   const backend = await selectBackend(opts.backend ?? 'auto');
   log(
     `backend: ${backend.name} (${backend.reason})${backend.addedKernels.length ? `; registered ${backend.addedKernels.join(', ')}` : ''}`,
