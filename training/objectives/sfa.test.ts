@@ -159,5 +159,5 @@ describe('whitened SFA', () => {
     r.model.params.dispose();
     fresh.params.dispose();
     lin.model.params.dispose();
-  });
+  }, 300_000);
 });
