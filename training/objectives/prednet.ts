@@ -197,7 +197,7 @@ export const prednetObjective: Objective = {
   name: 'prednet',
   description: 'PredNet next-frame prediction (Lotter et al. 2016), L1 error units',
   // Measured on the demo's diet (32², 200 steps): 1e-3 left next-frame MSE 17.6× copy-last-frame,
-  // 1e-2 2.7× after 100 steps; the PyTorch peer in issue 19 agrees (600 steps: 1.37× at 3e-3,
+  // 1e-2 1.6× (held-out probe clips); the PyTorch peer in issue 19 agrees (600 steps: 1.37× at 3e-3,
   // 1.04× at 1e-2), and this project's PredNet test needs 1e-2 to win within 200 steps.
   defaultLr: 1e-2,
   needs: (c) => ({ clipLength: c.clip ?? 8, eyes: 'left', labels: false }),
