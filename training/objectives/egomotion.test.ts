@@ -255,5 +255,9 @@ describe('egomotion', () => {
       'wasm',
     ]);
     expect(usage.code).toBe(2);
+    // --stride above --kernel: refused by name (tfjs-wasm computes it wrongly).
+    const stride = await runCli([...args, ...tiny, '--kernel', '2', '--stride', '3']);
+    expect(stride.code).toBe(2);
+    expect(stride.err.join('\n')).toMatch(/--stride: must not exceed the kernel size/);
   });
 });
