@@ -7,7 +7,7 @@ import { FORMAT_VERSION } from '../generator/dataset-meta.ts';
 import { generateTiny } from '../generator/test-helpers.ts';
 
 const peer = findPython(['numpy']);
-if (!peer.python) console.log(`skipping examples/read_ground_truth.py: ${peer.reason}`);
+if (peer.python === null) console.log(`skipping examples/read_ground_truth.py: ${peer.reason}`);
 
 const script = join(import.meta.dirname, 'read_ground_truth.py');
 const run = (dir: string, sample = 0) =>
