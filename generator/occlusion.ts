@@ -77,9 +77,11 @@ export function occlusionMask(o: {
   const out = new Uint8Array(T * n);
   const cams: Mat4[] = rec.camera.world_from_camera[o.eye];
   const byId = new Map(rec.objects.map((ob) => [ob.id, ob]));
+  // Scalar arithmetic only: this runs for every pixel of every frame (no per-pixel arrays).
+  const { fx, fy, cx, cy } = K;
   for (let t = 0; t + 1 < T; t++) {
-    const A = cams[t]!;
-    const B = cams[t + 1]!;
+    const A = cams[t]!.flat();
+    const B = cams[t + 1]!.flat();
     const motion = new Map<number, Affine>();
     for (const [id, ob] of byId) motion.set(id, relativeMotion(ob.poses[t]!, ob.poses[t + 1]!));
     const base = t * n;
@@ -90,35 +92,38 @@ export function occlusionMask(o: {
         const surface = valid[i] === 1;
         const z = surface ? depth[i]! : 1;
         // Camera-frame point (or ray direction for the sky), then world.
-        const c = [((x - K.cx) / K.fx) * z, ((y - K.cy) / K.fy) * z, z];
-        const w = [0, 1, 2].map(
-          (r) =>
-            A[r]![0]! * c[0]! + A[r]![1]! * c[1]! + A[r]![2]! * c[2]! + (surface ? A[r]![3]! : 0),
-        );
-        let p = w;
+        const c0 = ((x - cx) / fx) * z;
+        const c1 = ((y - cy) / fy) * z;
+        const c2 = z;
+        const o = surface ? 1 : 0; // directions ignore translations
+        let w0 = A[0]! * c0 + A[1]! * c1 + A[2]! * c2 + o * A[3]!;
+        let w1 = A[4]! * c0 + A[5]! * c1 + A[6]! * c2 + o * A[7]!;
+        let w2 = A[8]! * c0 + A[9]! * c1 + A[10]! * c2 + o * A[11]!;
         if (surface) {
           const m = motion.get(seg[i]!) ?? IDENTITY;
-          p = [0, 1, 2].map(
-            (r) =>
-              m[4 * r]! * w[0]! + m[4 * r + 1]! * w[1]! + m[4 * r + 2]! * w[2]! + m[4 * r + 3]!,
-          );
+          const p0 = m[0]! * w0 + m[1]! * w1 + m[2]! * w2 + m[3]!;
+          const p1 = m[4]! * w0 + m[5]! * w1 + m[6]! * w2 + m[7]!;
+          const p2 = m[8]! * w0 + m[9]! * w1 + m[10]! * w2 + m[11]!;
+          w0 = p0 - B[3]!;
+          w1 = p1 - B[7]!;
+          w2 = p2 - B[11]!;
         }
-        const d = [0, 1, 2].map((r) => p[r]! - (surface ? B[r]![3]! : 0));
-        const [cx, cy, cz] = [0, 1, 2].map(
-          (k) => B[0]![k]! * d[0]! + B[1]![k]! * d[1]! + B[2]![k]! * d[2]!,
-        ) as [number, number, number];
-        if (surface ? cz <= near : cz <= 1e-9) {
+        // Into the t+1 camera: Rᵀ d.
+        const d0 = B[0]! * w0 + B[4]! * w1 + B[8]! * w2;
+        const d1 = B[1]! * w0 + B[5]! * w1 + B[9]! * w2;
+        const d2 = B[2]! * w0 + B[6]! * w1 + B[10]! * w2;
+        if (surface ? d2 <= near : d2 <= 1e-9) {
           out[i] = OCCLUSION.outside;
           continue;
         }
-        const u = (K.fx * cx) / cz + K.cx;
-        const v = (K.fy * cy) / cz + K.cy;
+        const u = (fx * d0) / d2 + cx;
+        const v = (fy * d1) / d2 + cy;
         if (!(u >= -0.5 && u < W - 0.5 && v >= -0.5 && v < H - 0.5)) {
           out[i] = OCCLUSION.outside;
           continue;
         }
         // Hidden when every rendered pixel around (u, v) is a surface nearer than the point.
-        const limit = surface ? cz * (1 - OCCLUSION_REL_TOL) - OCCLUSION_ABS_TOL : Infinity;
+        const limit = surface ? d2 * (1 - OCCLUSION_REL_TOL) - OCCLUSION_ABS_TOL : Infinity;
         const x0 = Math.max(0, Math.floor(u));
         const x1 = Math.min(W - 1, Math.floor(u) + 1);
         const y0 = Math.max(0, Math.floor(v));
