@@ -376,14 +376,14 @@ export async function evaluateModel(o: EvaluateOptions): Promise<EvalMetrics> {
       }
     }
 
-    // Slowness of the same features on --data's sequences, every frame.
+    // Slowness of the same features on --data's sequences, every frame (none for still images).
     progress({ stage: 'slowness', done: 0, total: 1 });
-    const seqs = await sequenceFeatures({ dir: o.data, apply: (x) => model.features(x) });
-    const limited = seqs.sequences.slice(0, o.maxSamples ?? Infinity);
-    const slowness =
-      limited.length > 0 && (limited[0]?.rows ?? 0) >= 2
-        ? slownessFigures(limited, seqs.dim, rng.fork('slowness'))
-        : null;
+    let slowness: ReturnType<typeof slownessFigures> | null = null;
+    if ((await readDataInfo(o.data)).frames >= 2) {
+      const seqs = await sequenceFeatures({ dir: o.data, apply: (x) => model.features(x) });
+      const limited = seqs.sequences.slice(0, o.maxSamples ?? Infinity);
+      if (limited.length > 0) slowness = slownessFigures(limited, seqs.dim, rng.fork('slowness'));
+    }
 
     let prediction: Awaited<ReturnType<typeof predictionMetrics>> | null = null;
     if (model.predictFrames) {
