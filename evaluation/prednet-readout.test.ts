@@ -76,7 +76,7 @@ describe('PredNet R-unit readout', () => {
     const target = (v: tf.Tensor4D) =>
       prednetRFeatures(m.params, config.prednet, v).slice([0, 5], [1, 1]).sum();
     const grad = tf
-      .grad((v: tf.Tensor4D) => target(v))(one)
+      .grad((v: tf.Tensor) => target(v as tf.Tensor4D))(one)
       .dataSync();
     const base = one.dataSync();
     const h = 1e-2;
