@@ -65,6 +65,17 @@ describe('planStudy', () => {
   });
 });
 
+describe('datadiet study flags', () => {
+  it('refuses a bad flag in one line naming it, exit 2, before any work', async () => {
+    const out = join(await tempDir('study-bad'), 'study');
+    const r = await runCli(['study', '--out', out, '--scale', 'huge']);
+    expect(r.code).toBe(2);
+    expect(r.err).toHaveLength(1);
+    expect(r.err[0]).toMatch(/CLI_USAGE.*--scale.*tiny\|default\|workstation\|gpu/);
+    await expect(stat(out)).rejects.toThrow();
+  });
+});
+
 describe('datadiet study (tiny)', () => {
   let out: string;
   let first: Awaited<ReturnType<typeof runCli>>;
