@@ -5,7 +5,7 @@
  * study resumes (finished datasets, runs and evaluations are reused, unfinished ones continue).
  */
 import { cpus, totalmem } from 'node:os';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DatadietError } from '../core/errors.ts';
 import {
@@ -81,6 +81,18 @@ function checkResumable(previous: StudyRecord | null, plan: StudyPlan) {
       );
     }
   }
+}
+
+/** metrics.json modification times under the comparison's models/ (to tell reuse from work). */
+async function metricTimes(reportDir: string): Promise<Map<string, number>> {
+  const dir = join(reportDir, 'models');
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const times = new Map<string, number>();
+  for (const n of names) {
+    const s = await stat(join(dir, n, METRICS_FILE)).catch(() => null);
+    if (s) times.set(n, s.mtimeMs);
+  }
+  return times;
 }
 
 /** The command line that reproduces this study (for results.md). */
@@ -167,6 +179,7 @@ export async function runStudy(
   log(`[${record.stages.length + 1}/${total}] evaluate ${plan.runs.length} runs, seeds pooled`);
   const cpu = process.cpuUsage();
   const t0 = performance.now();
+  const before = await metricTimes(plan.reportDir);
   const compared = await compareModels({
     models: plan.runs.map((r) => r.dir),
     names: plan.runs.map((r) => r.display),
@@ -179,6 +192,10 @@ export async function runStudy(
     onProgress: (e) =>
       ctx.progress({ stage: `evaluate ${e.stage}`, done: e.done, total: e.total, unit: 'items' }),
   });
+  const after = await metricTimes(plan.reportDir);
+  // Reused when every evaluation was already there and none was rewritten (results.md is).
+  const reused =
+    before.size >= plan.runs.length && [...after].every(([n, t]) => before.get(n) === t);
   const fraction = await objectPixelFraction(dir('probe'));
   const first = JSON.parse(
     await readFile(join(plan.reportDir, 'models', plan.runs[0]!.display, METRICS_FILE), 'utf8'),
@@ -219,7 +236,7 @@ export async function runStudy(
     {
       name: 'evaluate',
       kind: 'evaluate',
-      status: 'ran',
+      status: reused ? 'reused' : 'ran',
       seconds: elapsed(t0),
       output: plan.reportDir,
       details: { report: compared.reportPath, results: plan.resultsFile },

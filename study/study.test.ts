@@ -125,6 +125,15 @@ describe('datadiet study (tiny)', () => {
     }
   });
 
+  it('reuses every dataset, run and evaluation when rerun', async () => {
+    const before = await readRows(out);
+    const again = await runCli(['study', '--out', out, ...TINY]);
+    expect(again.code).toBe(0);
+    const record = await readRecord(out);
+    expect(record.stages.filter((s) => s.status !== 'reused').map((s) => s.name)).toEqual([]);
+    expect(await readRows(out)).toEqual(before);
+  });
+
   it('resumes a killed study and ends with the same table', async () => {
     const out2 = join(await tempDir('study-kill'), 'study');
     const child = spawn(
