@@ -9,6 +9,7 @@ import { demoCommand, runDemoCommand, type DemoArgs } from './demo.ts';
 import { evaluateCommand, runEvaluate, type EvaluateArgs } from './evaluate.ts';
 import { compareCommand, runCompare, type CompareArgs } from './compare.ts';
 import { doctorCommand, runDoctorCommand, type DoctorArgs } from './doctor.ts';
+import { runStudyCommand, studyCommand, type StudyArgs } from './study.ts';
 
 type Log = (line: string) => void;
 
@@ -40,6 +41,11 @@ export function parseCli(argv: string[]) {
       'demo',
       'the whole pipeline small: generate, train SFA/PredNet/supervised, compare',
       demoCommand,
+    )
+    .command(
+      'study',
+      'the experiment: several seeds of every objective on a diet, compared with intervals; results.md',
+      studyCommand,
     )
     .command(
       'manifest <location>',
@@ -78,6 +84,7 @@ export async function main(
     else if (command === 'demo') await runDemoCommand(args as unknown as DemoArgs, log);
     else if (command === 'evaluate') await runEvaluate(args as unknown as EvaluateArgs, log);
     else if (command === 'compare') await runCompare(args as unknown as CompareArgs, log);
+    else if (command === 'study') await runStudyCommand(args as unknown as StudyArgs, log);
     else if (command === 'doctor') await runDoctorCommand(args as unknown as DoctorArgs, log);
     return 0;
   } catch (e) {

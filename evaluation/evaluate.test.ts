@@ -89,7 +89,7 @@ beforeAll(async () => {
   const set = await loadProbeSet({ dir: correlated, flag: '--data', needParts: true });
   const prior = partPrior(set);
   const max = Math.max(...prior);
-  const partMask = Float32Array.from(prior, (v) => (v > 0.1 * max ? v / max : 0));
+  const partMask = Float32Array.from(prior, (v) => (v > 0.3 * max ? v / max : 0));
   // The ground: pixels that always see a surface (not the sky) and never an object.
   const groundMask = new Float32Array(SIDE * SIDE).fill(1);
   for (const s of await loadAll(correlated)) {
@@ -136,6 +136,20 @@ describe('alignment and shortcut reliance on rendered data', () => {
   it('shows the larger accuracy drop for the background-shortcut model', () => {
     expect(ground.shortcut!.correlated_top1).toBeGreaterThan(0.7);
     expect(ground.shortcut!.drop).toBeGreaterThan(part.shortcut!.drop + 0.2);
+  });
+
+  it('fits a second probe on the decorrelated split, where the ground cannot decode objects', () => {
+    for (const m of [part, ground]) {
+      const s = m.shortcut!;
+      expect(s.decorrelated_probe_held_out).toBeGreaterThan(0);
+      expect(s.decorrelated_probe_top1_ci![0]).toBeLessThanOrEqual(s.decorrelated_probe_top1!);
+      expect(s.decorrelated_probe_top1_ci![1]).toBeGreaterThanOrEqual(s.decorrelated_probe_top1!);
+    }
+    // Refitting on decorrelated data cannot rescue a model that sees only the ground; the
+    // part-looker's evidence survives it.
+    const g = ground.shortcut!.decorrelated_probe_top1!;
+    expect(g).toBeLessThan(ground.shortcut!.correlated_top1 - 0.2);
+    expect(part.shortcut!.decorrelated_probe_top1!).toBeGreaterThan(g);
   });
 
   it('gives every figure a 95 % interval around it, and shape bias with its coverage', () => {
