@@ -26,6 +26,11 @@ export const DemoOptionsSchema = z.strictObject({
   browser: z.string().min(1).optional(),
   /** WebGL backend for every dataset (`--gl`; generator/gl.ts). */
   gl: z.enum(GL_MODES).default('auto'),
+  /**
+   * Render the diet into each run while it trains (`--stream`) instead of generating it first:
+   * nothing of it is written, every run sees new sequences. Evaluation splits stay on disk.
+   */
+  stream: z.boolean().default(false),
 });
 export type DemoOptionsInput = z.input<typeof DemoOptionsSchema>;
 export type DemoOptions = z.infer<typeof DemoOptionsSchema>;
@@ -40,6 +45,8 @@ export interface DatasetPlan {
   dir: string;
   /** Merged over the preset by `resolveSpec`, like CLI flags. */
   overrides: SpecInput;
+  /** Streamed into the runs (`--stream`), never generated: `dir` stays empty. */
+  streamed?: boolean;
 }
 
 export interface RunPlan {
@@ -101,6 +108,7 @@ export function planDemo(input: DemoOptionsInput): DemoPlan {
       purpose: `training diet: ${DIET_FRAMES}-frame stereo videos, background predicts the category`,
       dir: join(out, 'data', 'diet'),
       overrides: { ...split('diet', DIET_FRAMES), objects: { ...textured } },
+      ...(options.stream ? { streamed: true } : {}),
     },
     {
       name: 'probe',

@@ -126,14 +126,28 @@ export async function runStep(runDir: string): Promise<number> {
   return json?.modelTopology?.step ?? 0;
 }
 
+/** Where a run's diet comes from: the generated dataset, or (`--stream`) the renderer. */
+async function dietSource(diet: DatasetPlan, ctx: StageContext) {
+  if (!diet.streamed) return { data: diet.dir };
+  return {
+    stream: {
+      spec: await resolveSpec({ preset: diet.preset, overrides: diet.overrides }),
+      workers: ctx.options.workers,
+      browserPath: ctx.options.browser,
+      gl: { gl: ctx.renderer.gl, renderer: ctx.renderer.renderer },
+    },
+  };
+}
+
 export async function trainStage(
   r: RunPlan,
-  data: string,
+  diet: DatasetPlan,
   ctx: StageContext,
 ): Promise<StageOutcome> {
   const t0 = performance.now();
   const name = `train ${r.name}`;
   const steps = ctx.options.steps;
+  const data = diet.streamed ? `stream of ${diet.preset}` : diet.dir;
   const base = { objective: r.objective, data, steps };
   const reached = await runStep(r.dir);
   if (reached >= steps) {
@@ -148,7 +162,7 @@ export async function trainStage(
     };
   }
   const result = await train({
-    data,
+    ...(await dietSource(diet, ctx)),
     out: r.dir,
     backend: ctx.backend,
     config: r.config,
