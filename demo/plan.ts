@@ -142,6 +142,9 @@ export function planDemo(input: DemoOptionsInput): DemoPlan {
       steps: options.steps,
       seed,
       checkpointEvery: Math.max(1, Math.min(100, options.steps)),
+      // A stream renders the whole shuffle buffer before the first step; on disk the buffer is
+      // bounded by the diet's clips anyway. `--sequences` clips keep a stream's start comparable.
+      ...(options.stream ? { shuffleBuffer: Math.min(1024, sequences) } : {}),
     },
   }));
   return { options, datasets, runs, reportDir: join(out, 'report') };
