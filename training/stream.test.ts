@@ -202,5 +202,23 @@ describe('train --stream', () => {
     );
     expect(bad).toBe(2);
     expect(errs[0]).toMatch(/^error\[CLI_USAGE\]: train needs --data DIR or --stream/);
+    const noStream = await main(
+      [
+        'train',
+        '--data',
+        dir,
+        '--cache',
+        join(dir, 'cache'),
+        '--out',
+        join(dir, 'run3'),
+        ...common,
+      ],
+      () => {},
+      (l) => errs.push(l),
+    );
+    expect(noStream).toBe(2);
+    expect(errs.join('\n')).toMatch(
+      /error\[CLI_USAGE\]: --cache keeps the sequences of a --stream/,
+    );
   });
 });
