@@ -253,7 +253,10 @@ describe('datadiet demo (tiny)', () => {
     expect(r.out.join('\n')).toMatch(/train sfa on a stream of shortcut-correlated/);
     const rec = await readRecord(fresh);
     expect(rec.options.stream).toBe(true);
-    expect(rec.datasets.find((d) => d.name === 'diet')).toMatchObject({ streamed: true, dir: null });
+    expect(rec.datasets.find((d) => d.name === 'diet')).toMatchObject({
+      streamed: true,
+      dir: null,
+    });
     expect(rec.stages.map((s) => `${s.name}:${s.status}`)).toEqual([
       ...ROLES.slice(1).map((d) => `generate ${d}:reused`),
       ...RUNS.map((n) => `train ${n}:ran`),
