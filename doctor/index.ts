@@ -220,7 +220,10 @@ function startProbe(
     ],
     { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] },
   );
-  const timer = setTimeout(() => child.kill('SIGKILL'), 120_000 + seconds * 1000);
+  // Two limits: starting and warming up, then (after go) the timed steps. Waiting for go between
+  // them has none: the other items' measurements come first.
+  const kill = () => child.kill('SIGKILL');
+  let timer = setTimeout(kill, 120_000);
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   let onReady!: (r: ProbeResult | null) => void;
@@ -228,14 +231,17 @@ function startProbe(
   const result = new Promise<ProbeResult>((resolve) => {
     let last: ProbeResult | null = null;
     createInterface({ input: child.stdout }).on('line', (l) => {
-      let msg: (ProbeResult & { ready?: boolean }) | null = null;
+      let msg: unknown;
       try {
-        msg = JSON.parse(l) as ProbeResult & { ready?: boolean };
+        msg = JSON.parse(l);
       } catch {
         return; // a backend's own chatter
       }
-      if (msg.ready) onReady(null);
-      else last = msg;
+      if (typeof msg !== 'object' || msg === null) return;
+      if ('ready' in msg) {
+        clearTimeout(timer);
+        onReady(null);
+      } else last = msg as ProbeResult;
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
@@ -252,6 +258,7 @@ function startProbe(
   return {
     ready,
     measure: async () => {
+      timer = setTimeout(kill, 120_000 + seconds * 1000);
       child.stdin.end('go\n');
       return result;
     },
