@@ -21,4 +21,4 @@ export {
   type StageRecord,
 } from './record.ts';
 export { MODEL_NAMES, type CompareSummary } from './evaluate-stage.ts';
-export type { DemoProgress } from './stages.ts';
+export { dietSource, type DemoProgress } from './stages.ts';

@@ -126,8 +126,15 @@ export async function runStep(runDir: string): Promise<number> {
   return json?.modelTopology?.step ?? 0;
 }
 
-/** Where a run's diet comes from: the generated dataset, or (`--stream`) the renderer. */
-async function dietSource(diet: DatasetPlan, ctx: StageContext) {
+/**
+ * Where a run's diet comes from: `train`'s `data` (the generated dataset), or its `stream` source
+ * (`--stream`: the diet's spec rendered while the run trains). Exported for commands that plan
+ * runs on a demo-style diet (e.g. a study).
+ */
+export async function dietSource(
+  diet: DatasetPlan,
+  ctx: Pick<StageContext, 'options' | 'renderer'>,
+) {
   if (!diet.streamed) return { data: diet.dir };
   return {
     stream: {
