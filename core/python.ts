@@ -1,4 +1,5 @@
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
 
 /**
  * Python peers (NumPy, PyTorch, ONNX) used by tests and benchmarks as independent implementations.
@@ -16,12 +17,7 @@ export function findPython(modules: string[]): PythonPeer {
   const key = modules.join(',');
   const hit = cache.get(key);
   if (hit) return hit;
-  let found: PythonPeer = {
-    python: null,
-    reason:
-      `no python3 imports ${modules.join(', ')} (tried ${CANDIDATES.join(', ')}; ` +
-      `Debian: apt-get install ${modules.map((m) => debianPackage(m)).join(' ')})`,
-  };
+  let found: PythonPeer = { python: null, reason: notFound(modules) };
   for (const python of CANDIDATES) {
     const r = spawnSync(python, ['-c', modules.map((m) => `import ${m}`).join('; ')], {
       stdio: 'ignore',
@@ -35,6 +31,37 @@ export function findPython(modules: string[]): PythonPeer {
   cache.set(key, found);
   return found;
 }
+
+/**
+ * `findPython` without blocking the event loop (importing torch takes seconds). `then` is Python
+ * run after the imports by the same process (e.g. printing a version); its output is returned.
+ */
+export async function findPythonAsync(
+  modules: string[],
+  then?: string,
+): Promise<PythonPeer & { stdout?: string }> {
+  const key = modules.join(',');
+  const hit = cache.get(key);
+  if (hit && then === undefined) return hit;
+  let found: PythonPeer & { stdout?: string } = { python: null, reason: notFound(modules) };
+  for (const python of CANDIDATES) {
+    const code = [...modules.map((m) => `import ${m}`), ...(then ? [then] : [])].join('; ');
+    const stdout = await promisify(execFile)(python, ['-c', code], { timeout: 60_000 }).then(
+      (r) => r.stdout,
+      () => null,
+    );
+    if (stdout !== null) {
+      found = { python, stdout };
+      break;
+    }
+  }
+  cache.set(key, found.python === null ? found : { python: found.python });
+  return found;
+}
+
+const notFound = (modules: string[]) =>
+  `no python3 imports ${modules.join(', ')} (tried ${CANDIDATES.join(', ')}; ` +
+  `Debian: apt-get install ${modules.map((m) => debianPackage(m)).join(' ')})`;
 
 function debianPackage(module: string): string {
   return `python3-${module.split('.')[0]}`;

@@ -35,7 +35,8 @@ export async function sequenceFeatures(opts: {
       return opts.apply(clip.reshape([t, h, w, 3]));
     });
     dim = f.shape[1];
-    sequences.push({ data: Float64Array.from(f.dataSync()), rows: f.shape[0] });
+    // Async read: tfjs-webgpu in Node has no dataSync.
+    sequences.push({ data: Float64Array.from(await f.data()), rows: f.shape[0] });
     keys.push(b.keys[0] ?? '');
     f.dispose();
     disposeBatch(b);
