@@ -22,7 +22,6 @@ export const ALONG_X = rotZ(-Math.PI / 2);
 /** Wheels: cylinder axis along z. */
 export const ALONG_Z = rotX(Math.PI / 2);
 
-// ---------------------------------------------------------------------------------------------
 // Part constructors.
 
 export const box = (x: number, y: number, z: number): PrimitiveShape => ({
