@@ -1,20 +1,11 @@
+import { mat4, vec3 } from 'gl-matrix';
 import type { Vec3 } from '../types.ts';
 import { invalid, type GltfJson } from './glb.ts';
 
 // Node tree and accessors.
 
-type M4 = Float64Array; // column-major, as glTF stores it
-
-function mul(a: M4, b: M4): M4 {
-  const o = new Float64Array(16);
-  for (let c = 0; c < 4; c++)
-    for (let r = 0; r < 4; r++) {
-      let s = 0;
-      for (let k = 0; k < 4; k++) s += a[k * 4 + r]! * b[c * 4 + k]!;
-      o[c * 4 + r] = s;
-    }
-  return o;
-}
+// Matrices are gl-matrix's (column-major, as glTF stores them) in float64.
+type M4 = Float64Array;
 
 function localMatrix(n: NonNullable<GltfJson['nodes']>[number]): M4 {
   if (n.matrix) return Float64Array.from(n.matrix);
@@ -118,7 +109,7 @@ export function analyse(json: GltfJson, buffers: Uint8Array[], file: string) {
   const visit = (i: number, world: M4, depth: number) => {
     const n = nodes[i];
     if (!n || depth > 256) throw invalid(file, `node ${i} is missing or the node tree has a cycle`);
-    const m = mul(world, localMatrix(n));
+    const m = mat4.multiply(new Float64Array(16), world, localMatrix(n)) as M4;
     if (n.mesh !== undefined) {
       const mesh = json.meshes?.[n.mesh];
       if (!mesh) throw invalid(file, `node ${i} names missing mesh ${n.mesh}`);
@@ -127,9 +118,7 @@ export function analyse(json: GltfJson, buffers: Uint8Array[], file: string) {
         if (pos === undefined) continue;
         const v = readVec3(json, buffers, pos, file);
         for (let k = 0; k < v.length; k += 3) {
-          const p: Vec3 = [0, 0, 0];
-          for (let r = 0; r < 3; r++)
-            p[r] = m[r]! * v[k]! + m[4 + r]! * v[k + 1]! + m[8 + r]! * v[k + 2]! + m[12 + r]!;
+          const p = vec3.transformMat4([0, 0, 0], [v[k]!, v[k + 1]!, v[k + 2]!], m) as Vec3;
           for (let r = 0; r < 3; r++) {
             min[r] = Math.min(min[r]!, p[r]!);
             max[r] = Math.max(max[r]!, p[r]!);
