@@ -40,6 +40,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['**/*.test.ts'],
+          setupFiles: ['core/unit-test-guard.ts'],
           exclude: ['node_modules/**', ...HEAVY, ...HEAVY_NOT_YET_RENAMED],
         },
       },
