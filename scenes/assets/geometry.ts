@@ -1,4 +1,4 @@
-import { mat4, vec3 } from 'gl-matrix';
+import { mat4, vec3 } from '../matrix.ts';
 import type { Vec3 } from '../types.ts';
 import { invalid, type GltfJson } from './glb.ts';
 

@@ -2,7 +2,7 @@
 
 import type { Rng } from '../../core/rng.ts';
 import type { PartRecord, Vec3 } from '../types.ts';
-import { add, qmul, rotate, rotX, rotY, rotZ } from '../vec.ts';
+import { add, qmul, rotate, rotX, rotY, rotZ } from '../matrix.ts';
 import { define } from './define.ts';
 import { ALONG_X, ALONG_Z, box, sphere, cylinder, capsule, part, rod, SIDES } from './shapes.ts';
 

@@ -2,7 +2,7 @@
 
 import type { Rng } from '../../core/rng.ts';
 import type { PartRecord, Vec3 } from '../types.ts';
-import { add, rotate, rotX, rotZ, scale, sub } from '../vec.ts';
+import { add, rotate, rotX, rotZ, scale, sub } from '../matrix.ts';
 import { define } from './define.ts';
 import { alignY, box, sphere, cylinder, capsule, part, SIDES } from './shapes.ts';
 

@@ -1,7 +1,7 @@
 /** Bounds of parts and objects in the object frame, and `settle` (stand on y = 0, centred). */
 
 import type { PartRecord, PrimitiveShape, Vec3 } from '../types.ts';
-import { add } from '../vec.ts';
+import { add } from '../matrix.ts';
 
 // Exact for box, sphere, cylinder and capsule; conservative for partial tori.
 

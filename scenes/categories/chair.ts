@@ -2,7 +2,7 @@
 
 import type { Rng } from '../../core/rng.ts';
 import type { PartRecord, Vec3 } from '../types.ts';
-import { add, rotate, rotZ } from '../vec.ts';
+import { add, rotate, rotZ } from '../matrix.ts';
 import { define } from './define.ts';
 import { box, cylinder, part, SIDES } from './shapes.ts';
 

@@ -2,7 +2,7 @@
 
 import type { Rng } from '../../core/rng.ts';
 import type { PartRecord, Vec3 } from '../types.ts';
-import { rotX, rotZ } from '../vec.ts';
+import { rotX, rotZ } from '../matrix.ts';
 import { define } from './define.ts';
 import { cylinder, torus, part } from './shapes.ts';
 

@@ -2,7 +2,7 @@
 
 import type { Rng } from '../../core/rng.ts';
 import type { PartRecord, Vec3 } from '../types.ts';
-import { add, scale, sub } from '../vec.ts';
+import { add, scale, sub } from '../matrix.ts';
 import { define } from './define.ts';
 import { alignY, sphere, cylinder, part, rod } from './shapes.ts';
 

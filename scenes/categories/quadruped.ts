@@ -2,7 +2,7 @@
 
 import type { Rng } from '../../core/rng.ts';
 import type { PartRecord, Vec3 } from '../types.ts';
-import { add, normalise, rotate, rotX, scale } from '../vec.ts';
+import { add, normalise, rotate, rotX, scale } from '../matrix.ts';
 import { define } from './define.ts';
 import { ALONG_X, sphere, cylinder, capsule, part, rod, SIDES } from './shapes.ts';
 

@@ -4,7 +4,7 @@
  */
 
 import type { MaterialSlot, PartRecord, PrimitiveShape, Quat, Vec3 } from '../types.ts';
-import { add, length, normalise, rotX, rotZ, scale, sub } from '../vec.ts';
+import { add, length, normalise, rotX, rotZ, scale, sub } from '../matrix.ts';
 
 export const IDENTITY: Quat = [0, 0, 0, 1];
 

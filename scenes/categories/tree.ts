@@ -2,7 +2,7 @@
 
 import type { Rng } from '../../core/rng.ts';
 import type { PartRecord, Vec3 } from '../types.ts';
-import { add, scale } from '../vec.ts';
+import { add, scale } from '../matrix.ts';
 import { define } from './define.ts';
 import { sphere, cylinder, part } from './shapes.ts';
 
