@@ -1,5 +1,5 @@
 /**
- * Child process for webgpu.test.ts (Dawn must see VK_ICD_FILENAMES / LD_LIBRARY_PATH before it
+ * Child process for webgpu.e2e.test.ts (Dawn must see VK_ICD_FILENAMES / LD_LIBRARY_PATH before it
  * loads, so the test sets them on this process). For the backend named in argv[2], trains every
  * gradient objective a few Adam steps on seeded synthetic clips, computes saliency maps of the
  * supervised model and a finite-difference check of one of them, and prints the figures as JSON.
