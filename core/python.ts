@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
 
 /**
  * Python peers (NumPy, PyTorch, ONNX) used by tests and benchmarks as independent implementations.
@@ -26,6 +27,8 @@ export function findPython(modules: string[]): PythonPeer {
     const r = spawnSync(python, ['-c', modules.map((m) => `import ${m}`).join('; ')], {
       stdio: 'ignore',
       timeout: 60_000,
+      // Not the project root: its onnx/ folder would import as a namespace package named onnx.
+      cwd: tmpdir(),
     });
     if (r.status === 0) {
       found = { python };

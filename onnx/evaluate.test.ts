@@ -90,8 +90,9 @@ describe.skipIf(!peer.python)('evaluate --model *.onnx', () => {
     expect(m.model.features).toMatch(/input of the final classifier layer/);
     expect(m.model.feature_dim).toBe(512);
     expect(m.model.own_head_classes).toBe(1000);
-    // An ImageNet head over other classes: our categories go through the probe.
-    expect(m.model.saliency_head).toBe('probe');
+    // An ImageNet head over other classes: our categories go through the probe only (no
+    // own-head columns on them); the head scores ClickMe below.
+    expect(m.own_head).toBeNull();
     expect(m.model.preprocessing).toEqual({
       input_size: [SIDE, SIDE],
       range: 1,
@@ -101,7 +102,9 @@ describe.skipIf(!peer.python)('evaluate --model *.onnx', () => {
     });
     expect(m.alignment.images).toBeGreaterThan(0);
     expect(Number.isFinite(m.alignment.spearman)).toBe(true);
-    expect(m.clickme?.head).toMatch(/own ImageNet head/);
+    // Evaluation 2.0: the probe is the main ClickMe readout; the ImageNet head is scored apart.
+    expect(m.clickme?.head).toMatch(/linear probe/);
+    expect(m.clickme?.own_head?.scored).toBeGreaterThan(0);
     expect(m.clickme?.images).toBe(4);
   }, 600_000);
 
