@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
  */
 const CANDIDATES = ['python3', '/usr/bin/python3'];
 
-export type PythonPeer = { python: string } | { python: null; reason: string };
+export type PythonPeer = { python: string; reason?: undefined } | { python: null; reason: string };
 
 const cache = new Map<string, PythonPeer>();
 
