@@ -20,17 +20,20 @@ import { generateTiny, tempDir } from '../generator/test-helpers.ts';
 import { relErr } from '../onnx/export-check.ts';
 import { fakeRun } from '../onnx/export-fixture.ts';
 import { exportRun } from '../onnx/export.ts';
-import { decodeNpy, typedView } from '../output/npy.ts';
-import { selectBackend } from '../training/index.ts';
+import { Rng } from '../core/rng.ts';
+import { decodeNpy, encodeNpy, ndarray, typedView } from '../output/npy.ts';
+import { loadModel, selectBackend } from '../training/index.ts';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const numpy = findPython(['numpy']);
 const onnx = findPython(['numpy', 'onnx']);
 const torch = findPython(['numpy', 'torch']);
+const torchOnnx = findPython(['numpy', 'torch', 'onnx']);
 for (const [what, p] of [
   ['python/ reader', numpy],
   ['python/ ONNX probe', onnx],
   ['python/ PyTorch DataLoader', torch],
+  ['python/ ONNX as a torch Module', torchOnnx],
 ] as const) {
   if (!p.python) console.warn(`${what} tests skipped: ${p.reason}`);
 }
@@ -208,6 +211,82 @@ print(json.dumps(keys))`,
       expect(res.top1).toBeCloseTo(top1, 10);
       model.dispose();
       x.dispose();
+    },
+    240_000,
+  );
+  it.skipIf(!torchOnnx.python)(
+    'an export as a torch Module: the same logits and input gradients as tfjs; layers hookable by name',
+    async () => {
+      const run = join(work, 'sup-run');
+      await fakeRun({
+        dir: run,
+        config: {
+          objective: 'supervised',
+          steps: 5,
+          encoder: { width: 4, depth: 3, embedding: 8 },
+        },
+        height: 12,
+        width: 14,
+        numClasses: 5,
+      });
+      const file = join(work, 'sup.onnx');
+      await exportRun({ model: run, out: file });
+      const { model } = await loadModel(join(run, 'checkpoints', 'step-00000005'));
+      const r = new Rng(1, 'torch');
+      const x = tf.tensor4d(
+        Float32Array.from({ length: 2 * 12 * 14 * 3 }, () => r.uniform(0, 1)),
+        [2, 12, 14, 3],
+      );
+      const v = model.params.vars;
+      const logitsOf = (inp: tf.Tensor4D) =>
+        tf.add(
+          tf.matMul(model.encode!(inp).embedding, v.get('classifier/kernel')!),
+          v.get('classifier/bias')!,
+        );
+      const mask = tf.oneHot(tf.tensor1d([1, 3], 'int32'), 5);
+      const grad = tf.grad((inp: tf.Tensor) => tf.sum(tf.mul(logitsOf(inp as tf.Tensor4D), mask)))(
+        x,
+      );
+      const xs = join(work, 'x.npy');
+      await writeFile(
+        xs,
+        encodeNpy(
+          ndarray(
+            'float32',
+            [2, 3, 12, 14],
+            Float32Array.from(tf.transpose(x, [0, 3, 1, 2]).dataSync()),
+          ),
+        ),
+      );
+      const out = py(torchOnnx.python!, [
+        '-c',
+        `import sys, json, numpy as np, torch; sys.path.insert(0, ${JSON.stringify(here)})
+from datadiet_torch import to_torch
+net = to_torch(sys.argv[1])
+seen = []
+net.taps["relu2"].register_forward_hook(lambda m, i, o: seen.append(list(o.shape)))
+x = torch.from_numpy(np.load(sys.argv[2])).requires_grad_()
+logits = net(x)["logits"]
+logits[[0, 1], [1, 3]].sum().backward()
+np.save(sys.argv[3], logits.detach().numpy()); np.save(sys.argv[4], x.grad.numpy())
+print(json.dumps({"layers": net.layers, "hooked": seen}))`,
+        file,
+        xs,
+        join(work, 'logits.npy'),
+        join(work, 'grad.npy'),
+      ]);
+      const info = JSON.parse(out) as { layers: string[]; hooked: number[][] };
+      expect(info.layers).toEqual(['relu0', 'relu1', 'relu2', 'pooled', 'embedding', 'logits']);
+      expect(info.hooked).toEqual([[2, 16, 2, 2]]);
+      const read = async (f: string) => typedView(decodeNpy(await readFile(join(work, f))));
+      const eLogits = relErr(await read('logits.npy'), logitsOf(x).dataSync());
+      const eGrad = relErr(await read('grad.npy'), tf.transpose(grad, [0, 3, 1, 2]).dataSync());
+      console.info(
+        `torch Module vs tfjs: logits ${eLogits.toExponential(1)}, input gradient ${eGrad.toExponential(1)}`,
+      );
+      expect(eLogits).toBeLessThan(1e-5);
+      expect(eGrad).toBeLessThan(1e-5);
+      model.params.dispose();
     },
     240_000,
   );
