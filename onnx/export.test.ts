@@ -75,6 +75,14 @@ describe('datadiet export', () => {
         height: H,
         width: W,
       });
+      if (objective === 'supervised') {
+        // The dataset it trained on, as run.json names it: the export lists the class names.
+        const data = join(dir, 'sup-data');
+        mkdirSync(data);
+        const categories = ['cup', 'fish', 'lamp', 'tree'].map((name, index) => ({ index, name }));
+        writeFileSync(join(data, 'manifest.json'), JSON.stringify({ categories }));
+        writeFileSync(join(run, 'run.json'), JSON.stringify({ data, step: 5 }));
+      }
       const out = join(dir, `${objective}.onnx`);
       const cli = await runCli(['export', '--model', run, '--out', out, '--backend', 'wasm']);
       expect(cli.err).toEqual([]);
@@ -152,6 +160,7 @@ describe('datadiet export', () => {
           );
           errs.logits = relErr(o.logits!.data as Float32Array, logits.dataSync());
           expect(o.logits!.dims).toEqual([3, 4]);
+          expect(JSON.parse(meta['datadiet.categories']!)).toEqual(['cup', 'fish', 'lamp', 'tree']);
         }
       }
       console.info(`export ${objective}: onnxruntime vs tfjs ${JSON.stringify(errs)}`);

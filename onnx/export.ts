@@ -5,8 +5,8 @@
  * renamed into place, onnxruntime-node runs it on seeded inputs and its outputs are compared with
  * the tfjs model's: an export that does not reproduce the run is never written.
  */
-import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { DatadietError } from '../core/errors.ts';
 import { packageVersion } from '../core/paths.ts';
@@ -119,6 +119,10 @@ export async function buildExport(checkpoint: string) {
         : {}),
       ...graph.metadata,
     };
+    if (graph.logits) {
+      const names = await categoryNames(checkpoint, meta.shape.numClasses);
+      if (names) metadata['datadiet.categories'] = JSON.stringify(names);
+    }
     const version = await packageVersion();
     const model = graph.builder.model({
       name: `datadiet-${meta.objective}`,
@@ -131,6 +135,26 @@ export async function buildExport(checkpoint: string) {
     return { bytes: encodeModel(model), meta, graph };
   } finally {
     tf.dispose(Object.values(ck.weights));
+  }
+}
+
+/**
+ * The category names of the logits, from the manifest of the dataset the run trained on (run.json
+ * names it); undefined when that dataset is not at hand (the logits follow category_index).
+ */
+async function categoryNames(checkpoint: string, n: number): Promise<string[] | undefined> {
+  try {
+    const runDir = dirname(dirname(resolve(checkpoint)));
+    const run = JSON.parse(await readFile(join(runDir, 'run.json'), 'utf8')) as { data?: unknown };
+    if (typeof run.data !== 'string') return undefined;
+    const m = JSON.parse(await readFile(join(resolve(run.data), 'manifest.json'), 'utf8')) as {
+      categories?: { index: number; name: string }[];
+    };
+    const names: string[] = [];
+    for (const c of m.categories ?? []) names[c.index] = c.name;
+    return names.length === n && names.every((x) => typeof x === 'string') ? names : undefined;
+  } catch {
+    return undefined;
   }
 }
 
