@@ -236,6 +236,13 @@ describe('datadiet export', () => {
     mkdirSync(empty);
     const noCkpt = await runCli(['export', '--model', empty, '--out', join(dir, 'x.onnx')]);
     expect(noCkpt.err.join('\n')).toMatch(/MODEL_NOT_FOUND.*no checkpoint.*fix: train first/);
+    // A killed export's temp file (a PID that cannot exist) is removed by the next export.
+    const stale = join(dir, 'sfa.onnx.tmp-999999999');
+    writeFileSync(stale, 'partial');
+    expect(
+      (await runCli(['export', '--model', join(dir, 'sfa'), '--out', join(dir, 'sfa.onnx')])).code,
+    ).toBe(0);
+    expect(() => readFileSync(stale)).toThrow();
     const toFolder = await runCli(['export', '--model', join(dir, 'sfa'), '--out', dir]);
     expect(toFolder.code).toBe(2);
     expect(toFolder.err.join('\n')).toMatch(/CLI_USAGE.*--out .* is a folder/);

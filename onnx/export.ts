@@ -5,8 +5,8 @@
  * renamed into place, onnxruntime-node runs it on seeded inputs and its outputs are compared with
  * the tfjs model's: an export that does not reproduce the run is never written.
  */
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { DatadietError } from '../core/errors.ts';
 import { packageVersion } from '../core/paths.ts';
@@ -158,6 +158,27 @@ async function categoryNames(checkpoint: string, n: number): Promise<string[] | 
   }
 }
 
+/** Temp files (`OUT.tmp-PID`) that a killed export left: those of processes that are gone. */
+async function removeStaleTemps(out: string): Promise<void> {
+  const prefix = `${basename(out)}.tmp-`;
+  for (const name of await readdir(dirname(out))) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(name.slice(prefix.length));
+    if (!Number.isInteger(pid)) continue;
+    if (pid !== process.pid && isAlive(pid)) continue; // another export is writing it now
+    await rm(join(dirname(out), name), { force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 export async function exportRun(o: ExportOptions): Promise<ExportResult> {
   const out = resolve(o.out);
   if (
@@ -182,6 +203,7 @@ export async function exportRun(o: ExportOptions): Promise<ExportResult> {
   }
   try {
     await mkdir(dirname(out), { recursive: true });
+    await removeStaleTemps(out);
     const tmp = `${out}.tmp-${process.pid}`;
     await writeFile(tmp, bytes);
     await rename(tmp, out);
