@@ -1,6 +1,6 @@
 import type { Argv } from 'yargs';
 import { exportRun } from '../onnx/export.ts';
-import { BACKEND_NAMES, selectBackend } from '../training/index.ts';
+import { BACKEND_NAMES } from '../training/index.ts';
 
 export interface ExportArgs {
   model: string;
@@ -26,8 +26,7 @@ export function exportCommand(y: Argv) {
 }
 
 export async function runExport(args: ExportArgs, log: (line: string) => void): Promise<void> {
-  await selectBackend(args.backend);
-  const r = await exportRun({ model: args.model, out: args.out });
+  const r = await exportRun({ model: args.model, out: args.out, backend: args.backend });
   const io = (l: { name: string; shape: (number | string)[] }[]) =>
     l.map((v) => `${v.name} [${v.shape.join(',')}]`).join(', ');
   log(`exported: ${r.file} (${r.objective}, step ${r.step}, ${(r.bytes / 1024).toFixed(1)} KiB)`);

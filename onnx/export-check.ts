@@ -125,5 +125,8 @@ export async function checkExport(o: {
       worst = k;
     }
   }
-  return { maxRelErr, worst, errors, images: N * T };
+  // Frames fed: a clip per image for PredNet, a pair for egomotion, one frame otherwise.
+  const images =
+    o.meta.objective === 'prednet' ? N * T : o.meta.objective === 'egomotion' ? 2 * N : N;
+  return { maxRelErr, worst, errors, images };
 }

@@ -10,7 +10,12 @@ import { basename, dirname, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { DatadietError } from '../core/errors.ts';
 import { packageVersion } from '../core/paths.ts';
-import { latestCheckpoint, loadCheckpoint, type CheckpointMeta } from '../training/index.ts';
+import {
+  latestCheckpoint,
+  loadCheckpoint,
+  selectBackend,
+  type CheckpointMeta,
+} from '../training/index.ts';
 import type { IoSpec } from './builder.ts';
 import { checkExport, type ExportCheck } from './export-check.ts';
 import { egomotionGraph, encoderGraph, type ExportGraph, type Weights } from './export-graphs.ts';
@@ -26,6 +31,8 @@ export interface ExportOptions {
   model: string;
   /** The .onnx file to write. */
   out: string;
+  /** tfjs backend for the check (selected once the inputs are known to be usable). */
+  backend?: string | undefined;
 }
 
 export interface ExportResult {
@@ -192,6 +199,7 @@ export async function exportRun(o: ExportOptions): Promise<ExportResult> {
     });
   }
   const checkpoint = await resolveCheckpoint(o.model);
+  if (o.backend !== undefined) await selectBackend(o.backend);
   const { bytes, meta, graph } = await buildExport(checkpoint);
   const check = await checkExport({ bytes, checkpoint, meta, inputs: graph.inputs });
   if (!(check.maxRelErr <= EXPORT_TOLERANCE)) {
