@@ -6,12 +6,12 @@
  * printed, where python3 lacks NumPy/onnx (or torch for the DataLoader parts).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findPython } from '../core/python.ts';
 import { fitProbe, loadProbeSet, probeAccuracy, probeLogits } from '../evaluation/index.ts';
 import { argmaxRows } from '../evaluation/probe.ts';
@@ -73,6 +73,9 @@ describe.skipIf(!numpy.python)('python/', () => {
       })
     ).out;
   }, 300_000);
+  afterAll(async () => {
+    for (const d of [work, data]) if (d) await rm(d, { recursive: true, force: true });
+  });
 
   it('reads every sample with the label rule evaluate uses, under either shard path form', async () => {
     const set = await loadProbeSet({ dir: data, flag: '--data' });
