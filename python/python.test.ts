@@ -20,6 +20,8 @@ import { generateTiny, tempDir } from '../generator/test-helpers.ts';
 import { relErr } from '../onnx/export-check.ts';
 import { fakeRun } from '../onnx/export-fixture.ts';
 import { exportRun } from '../onnx/export.ts';
+import { decodeModel, metadata } from '../onnx/proto.ts';
+import { runCli } from '../cli/test-helpers.ts';
 import { Rng } from '../core/rng.ts';
 import { decodeNpy, encodeNpy, ndarray, typedView } from '../output/npy.ts';
 import { loadModel, selectBackend } from '../training/index.ts';
@@ -293,4 +295,25 @@ print(json.dumps({"layers": net.layers, "hooked": seen}))`,
     },
     240_000,
   );
+  it.skipIf(!onnx.python)('train → export → probe in Python, all through the CLIs', async () => {
+    const run = join(work, 'trained');
+    const train = await runCli([
+      ...['train', '--data', data, '--out', run, '--objective', 'supervised', '--steps', '3'],
+      ...['--batch', '4', '--width', '4', '--depth', '2', '--embedding', '8', '--backend', 'wasm'],
+    ]);
+    expect(train.code).toBe(0);
+    const file = join(work, 'trained.onnx');
+    const ex = await runCli(['export', '--model', run, '--out', file, '--backend', 'wasm']);
+    expect(ex.err).toEqual([]);
+    expect(ex.out[0]).toMatch(/exported: .*trained\.onnx \(supervised, step 3/);
+    const res = JSON.parse(
+      py(onnx.python!, [join(here, 'probe_onnx.py'), '--model', file, '--data', data]),
+    ) as { features: string; dim: number; fit: number; held_out: number; top1: number };
+    expect(res).toMatchObject({ features: 'embedding', dim: 8 });
+    expect(res.fit + res.held_out).toBe((await loadProbeSet({ dir: data, flag: '--data' })).n);
+    expect(res.top1).toBeGreaterThanOrEqual(0);
+    // The training dataset is at hand: the head's classes are named in the metadata.
+    const meta = metadata(decodeModel(await readFile(file), file));
+    expect(JSON.parse(meta['datadiet.categories']!)).toHaveLength(10);
+  });
 });
