@@ -188,7 +188,7 @@ describe('kill -9 midway, then rerun', () => {
     expect(names.filter((n) => n.endsWith('.tar'))).toHaveLength(6);
     const manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8'));
     for (const s of manifest.shards)
-      expect(await shardFileMatches(join(out, 'shards', s.file), s)).toBe(true);
+      expect(await shardFileMatches(join(out, s.file), s)).toBe(true);
     const keys: string[] = [];
     for await (const s of readDataset(out)) keys.push(s.key);
     expect(keys).toEqual([0, 1, 2, 3, 4, 5].map((i) => `seq-0000000${i}`));

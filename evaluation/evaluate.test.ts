@@ -89,7 +89,7 @@ beforeAll(async () => {
   const set = await loadProbeSet({ dir: correlated, flag: '--data', needParts: true });
   const prior = partPrior(set);
   const max = Math.max(...prior);
-  const partMask = Float32Array.from(prior, (v) => (v > 0.1 * max ? v / max : 0));
+  const partMask = Float32Array.from(prior, (v) => (v > 0.3 * max ? v / max : 0));
   // The ground: pixels that always see a surface (not the sky) and never an object.
   const groundMask = new Float32Array(SIDE * SIDE).fill(1);
   for (const s of await loadAll(correlated)) {

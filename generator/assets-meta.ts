@@ -31,6 +31,10 @@ export function assetsManifest(spec: Spec): Record<string, unknown> {
         parts: 'exact; 0 over splats',
         flow: 'exact on objects; over splats approximate: the rotation-only flow of a point at infinity',
         normal: 'exact on objects; 0 over splats',
+        valid:
+          '1 on objects and the drawn ground; 0 over splats (no surface in the geometry layers)',
+        occlusion:
+          'exact on objects and the drawn ground; over splats as for sky (a direction at infinity, hidden only behind a surface)',
       },
     };
   }

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { EYES, LAYERS, layerShape, type LayerName } from '../output/layers.ts';
-import { stableJson, type Manifest, type ShardRecord } from '../output/manifest.ts';
+import { SHARDS_DIR, stableJson, type Manifest, type ShardRecord } from '../output/manifest.ts';
 import { CATEGORIES } from '../scenes/categories.ts';
-import { homeGround } from '../scenes/sampler.ts';
+import { homeGround, intrinsics } from '../scenes/sampler.ts';
 import { assetsManifest } from './assets-meta.ts';
 import { categoryTable } from '../scenes/assets.ts';
 import type { Spec } from '../scenes/spec.ts';
@@ -11,7 +11,11 @@ import { EXTRA_MEMBERS, extrasManifest } from './sample-extras.ts';
 import type { RendererRecord } from './gl.ts';
 
 // 1.1: adds the `.motion.npy` and `.txt` members (self-motion signals, captions).
-export const FORMAT_VERSION = '1.1';
+// 1.2: `valid` and `occlusion` layers (valid is a default), normals face the camera at
+// silhouettes, shard `file` is a path relative to manifest.json, manifest `camera`, `shapes` and
+// `units` blocks, independent RNG streams and the room floor fix (different bytes for the same
+// spec). Readers keep reading 1.0/1.1 (a bare shard `file` lives in shards/).
+export const FORMAT_VERSION = '1.2';
 
 /** Written into the manifest so no user has to guess a convention. */
 export const CONVENTIONS = {
@@ -26,11 +30,20 @@ export const CONVENTIONS = {
   seg: 'instance id per pixel; 0 = background (ground, walls, sky); ids match objects[].id in the sample JSON',
   parts: "1 where the pixel shows its object's diagnostic part (synthetic ClickMe-like importance)",
   poses:
-    'objects[].poses[t] = world_from_object (position, quaternion x,y,z,w); parts are scaled by objects[].scale',
+    'objects[].poses[t] = world_from_object (position in metres, quaternion x,y,z,w); parts are scaled by objects[].scale',
   time: 'frame t is at time t / fps seconds',
   flow: 'forward flow t→t+1 in pixels (dx right, dy down) from the true 3D motion of each surface point; last frame zeros',
   normal:
-    'int8 unit normal × 127 in the OpenCV camera frame, turned towards the camera; 0 where no surface',
+    'int8 unit normal × 127 in the OpenCV camera frame, facing the camera (n · ray < 0 at every pixel: smooth-shading normals that lean away at silhouettes are bent towards the viewer to n·v = 0.05); 0 where no surface',
+  valid:
+    '1 = the pixel shows a surface, 0 = it shows none (sky, splat backdrop: depth holds depth_far, seg 0, normal 0, flow = camera rotation only). Test the sky with valid, not depth: the far ground can have depth slightly above depth_far',
+  occlusion:
+    '0 = the point seen at t is visible at t+1 (flow can be checked there), 1 = hidden at t+1 behind another surface, 2 = out of view at t+1 (leaves the image or passes behind the near plane); last frame zeros. Derived from depth, seg, valid and the exact poses: the point is hidden when all 4 pixels around where it lands at t+1 are nearer than it by > 0.1 % + 0.1 mm',
+  parts_pose:
+    'objects[].parts[k]: position (metres, object frame, before objects[].scale) and rotation quaternion (x, y, z, w); world point = world_from_object[t] · (scale · (R(rotation) · p_shape + position)); glTF assets have no parts (objects[].asset)',
+  quaternion: 'every quaternion is (x, y, z, w), Hamilton convention, unit length, active rotation',
+  shards:
+    'shards[].file is a path relative to manifest.json (shards/shard-000000.tar); datasets before 1.2 list a bare name that lives in shards/',
   gaze: 'camera.gaze[t] = {point: fixated world point, object: fixated object id or null (scene centre), saccade: mid-saccade}',
   collisions:
     'contacts that started at frame t between objects a < b (0 = floor), physics scenes only',
@@ -90,6 +103,46 @@ export function sampleJson(rec: SceneRecord) {
   };
 }
 
+/** Each primitive's parameters and axes, in the part's own frame (scenes/types.ts PrimitiveShape). */
+export const SHAPES = {
+  box: 'size [x, y, z]: full extents along the local axes, centred on the origin',
+  sphere: 'radius, centred on the origin',
+  cylinder:
+    'radiusTop (at +y), radiusBottom (at −y), height: axis along local y, centred on the origin; radiusTop 0 is a cone',
+  capsule:
+    'radius, length: axis along local y, centred on the origin; the cap centres are at y = ±length/2, total length = length + 2·radius',
+  torus:
+    'radius (centre of the tube), tube (tube radius), arc (radians, 2π = closed): ring in the local x–y plane around the origin, starting at +x and turning towards +y',
+} as const;
+
+export const UNITS = {
+  length: 'metres (world, depth, positions, baseline_m)',
+  angle: 'radians in records (yaw_rate, torus arc), degrees where the name says _deg',
+  time: 'seconds; frame t is at t / fps',
+  flow: 'pixels per frame',
+  velocity: 'metres per second (objects[].motion.velocity), radians per second (yaw_rate)',
+} as const;
+
+/** The camera every sample shares: the spec fixes it, so a reader need not open a sample. */
+export function cameraManifest(spec: Spec) {
+  const K = intrinsics(spec.width, spec.height, spec.camera.fov_y_deg);
+  return {
+    width: spec.width,
+    height: spec.height,
+    fov_y_deg: spec.camera.fov_y_deg,
+    K,
+    K_matrix: [
+      [K.fx, 0, K.cx],
+      [0, K.fy, K.cy],
+      [0, 0, 1],
+    ],
+    baseline_m: spec.camera.baseline_m,
+    near: spec.camera.near,
+    far: spec.camera.far,
+    constant: 'the same for every sample and both eyes (each sample JSON repeats it)',
+  };
+}
+
 export function buildManifest(opts: {
   spec: Spec;
   generatorVersion: string;
@@ -122,6 +175,7 @@ export function buildManifest(opts: {
     layers,
     dtypes: Object.fromEntries(layers.map((l) => [l.name, l.dtype])),
     depth_far: spec.camera.far,
+    camera: cameraManifest(spec),
     // Procedural categories, then user glTF asset categories (scenes/assets.ts categoryTable).
     categories: categoryTable(spec).map((c) =>
       c.source === 'asset'
@@ -130,6 +184,8 @@ export function buildManifest(opts: {
     ),
     ...assetsManifest(spec),
     conventions: CONVENTIONS,
+    shapes: SHAPES,
+    units: UNITS,
     sample_members: ['json', ...layers.flatMap((l) => l.members), ...EXTRA_MEMBERS],
     ...extrasManifest(spec.frames),
     shortcut: {
@@ -142,7 +198,8 @@ export function buildManifest(opts: {
     },
     cue_conflict: { texture: spec.objects.texture, probability: spec.objects.cue_conflict },
     spec,
-    shards: opts.shards,
+    // Paths relative to manifest.json, so a reader joins them without guessing the folder.
+    shards: opts.shards.map((r) => ({ ...r, file: `${SHARDS_DIR}/${r.file}` })),
     total_bytes: opts.shards.reduce((s, r) => s + r.bytes, 0),
   };
 }

@@ -91,7 +91,7 @@ root = sys.argv[1]
 m = json.load(open(root + '/manifest.json'))
 n = 0
 for rec in m['shards']:
-    with tarfile.open(root + '/shards/' + rec['file']) as t:
+    with tarfile.open(root + '/' + rec['file']) as t:
         for member in t.getmembers():
             data = t.extractfile(member).read()
             key, name = member.name.split('.', 1)
@@ -136,6 +136,7 @@ describe('stereo geometry', () => {
     for (const s of samples) {
       const { W, H, K, baseline_m: B } = s.json;
       const depth = view(s.arrays.get('left.depth.npy')) as Float32Array;
+      const rdepth = view(s.arrays.get('right.depth.npy')) as Float32Array;
       const left = view(s.arrays.get('left.rgb.npy'));
       const right = view(s.arrays.get('right.rgb.npy'));
       const lseg = view(s.arrays.get('left.seg.npy'));
@@ -154,6 +155,9 @@ describe('stereo geometry', () => {
           const xr = x - d;
           const x0 = Math.floor(xr);
           if (x0 < 0 || x0 + 1 >= W || d < 1) continue;
+          // Half-occlusions: the point must be what the right eye sees there (same depth).
+          const seen = (k: number) => Math.abs(rdepth[y * W + k]! - z) < 0.05 * z;
+          if (!seen(x0) || !seen(x0 + 1)) continue;
           const a = xr - x0;
           for (let c = 0; c < 3; c++) {
             const r = (1 - a) * right[(y * W + x0) * 3 + c]! + a * right[(y * W + x0 + 1) * 3 + c]!;

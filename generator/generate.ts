@@ -111,7 +111,7 @@ async function checkSameDataset(
     if (fp !== undefined && fp !== fingerprint) {
       throw new DatadietError(
         'OUT_DIR_MISMATCH',
-        `${store.location} holds a dataset made with another spec, seed, generator version, other input files (asset or splat bytes) or another WebGL renderer (--gl)`,
+        `${store.location} holds a dataset made with another dataset format, spec, seed, generator version, other input files (asset or splat bytes) or another WebGL renderer (--gl)`,
         {
           hint: 'use a new --out, or delete the folder to regenerate',
         },

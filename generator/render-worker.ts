@@ -1,11 +1,18 @@
 import type { Browser, Page } from 'puppeteer-core';
 import { DatadietError, isDatadietError } from '../core/errors.ts';
-import { memberName, type LayerName } from '../output/layers.ts';
+import {
+  DERIVED_INPUTS,
+  DERIVED_LAYERS,
+  EYES,
+  memberName,
+  type LayerName,
+} from '../output/layers.ts';
 import type { SceneRecord } from '../scenes/types.ts';
 import { shipAssets } from './asset-shipping.ts';
 import { launchBrowser } from './browser.ts';
 import { READ_RENDERER_JS, glMismatch, type ConcreteGl } from './gl.ts';
-import { FRAME_MAGIC, frameLayout } from './frame-layout.ts';
+import { FRAME_MAGIC, canonicalLayers, frameLayout } from './frame-layout.ts';
+import { occlusionMask } from './occlusion.ts';
 import type { FrameServer } from './frame-server.ts';
 import type { RenderOptions, RenderTimings } from './page/main.ts';
 
@@ -104,7 +111,12 @@ export class RenderWorker {
     const page = this.page;
     if (!page) throw new Error('RenderWorker.render before open');
     const { width: w, height: h } = scene.camera;
-    const layout = frameLayout(layers, w, h);
+    // The page draws what was asked plus the inputs of derived layers (occlusion), never those.
+    const pageLayers = canonicalLayers([
+      ...layers.filter((l) => !DERIVED_LAYERS.includes(l)),
+      ...layers.flatMap((l) => DERIVED_INPUTS[l] ?? []),
+    ]);
+    const layout = frameLayout(pageLayers, w, h);
     const bodies = layout.slots.map((s) => ({
       name: memberName(s.eye, s.layer),
       layer: s.layer,
@@ -145,7 +157,7 @@ export class RenderWorker {
     });
 
     await shipAssets(page, scene); // glTF assets and splat captures, once per page
-    const opts: RenderOptions = { layers, transfer };
+    const opts: RenderOptions = { layers: pageLayers, transfer };
     const crashed = new Promise<never>((_, reject) => {
       this.crashed = reject;
     });
@@ -168,7 +180,7 @@ export class RenderWorker {
         crashed,
         timeout,
       ]);
-      return { members: bodies, timings };
+      return { members: transfer ? withDerived(scene, layers, bodies) : bodies, timings };
     } catch (e) {
       throw new DatadietError(
         'RENDER_FAILED',
@@ -206,4 +218,46 @@ export class RenderWorker {
     clearTimeout(timer);
     if (!closed) b.process()?.kill('SIGKILL');
   }
+}
+
+/**
+ * The members asked for, in canonical order: derived layers computed from the rendered ones,
+ * rendered ones that were only inputs dropped.
+ */
+function withDerived(
+  scene: SceneRecord,
+  layers: LayerName[],
+  rendered: RenderedSequence['members'],
+): RenderedSequence['members'] {
+  const get = (name: string) => rendered.find((m) => m.name === name)?.data;
+  const out: RenderedSequence['members'] = [];
+  for (const eye of EYES) {
+    for (const layer of canonicalLayers(layers)) {
+      const name = memberName(eye, layer);
+      if (layer !== 'occlusion') {
+        out.push(rendered.find((m) => m.name === name)!);
+        continue;
+      }
+      // Small buffers come from Node's pool at any offset: copy when a view would be unaligned.
+      const bytes = (b: Buffer, size: number): Uint8Array =>
+        b.byteOffset % size === 0 ? b : new Uint8Array(b);
+      const f32 = (b: Buffer) => {
+        const a = bytes(b, 4);
+        return new Float32Array(a.buffer, a.byteOffset, a.byteLength / 4);
+      };
+      const u16 = (b: Buffer) => {
+        const a = bytes(b, 2);
+        return new Uint16Array(a.buffer, a.byteOffset, a.byteLength / 2);
+      };
+      const mask = occlusionMask({
+        rec: scene,
+        eye,
+        depth: f32(get(memberName(eye, 'depth'))!),
+        seg: u16(get(memberName(eye, 'seg'))!),
+        valid: get(memberName(eye, 'valid'))!,
+      });
+      out.push({ name, layer, data: Buffer.from(mask.buffer, mask.byteOffset, mask.byteLength) });
+    }
+  }
+  return out;
 }

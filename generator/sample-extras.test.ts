@@ -18,6 +18,7 @@ import {
 import { encodeNpy, ndarray } from '../output/npy.ts';
 import { ShardWriter } from '../output/tar-shard.ts';
 import { verifyDataset } from '../output/verify.ts';
+import { shardPath } from '../output/reader.ts';
 import { captionScene } from '../scenes/caption.ts';
 import { MOTION_COLUMNS, headPoses, integrateMotion } from '../scenes/motion.ts';
 import { findPreset } from '../scenes/presets.ts';
@@ -129,7 +130,7 @@ describe('extra sample members', () => {
       shards: { file: string; sha256: string; bytes: number }[];
     };
     const rec = manifest.shards[0]!;
-    const shard = join(dir, 'shards', rec.file);
+    const shard = shardPath(dir, rec);
     const samples = [];
     for await (const s of readShard(shard)) samples.push(s);
     const writer = await ShardWriter.open({ path: shard });

@@ -31,6 +31,7 @@ export {
   sampleJson,
   sampleMember,
   shardPath,
+  shardRelPath,
   splitMemberName,
   type Sample,
 } from './reader.ts';

@@ -41,12 +41,34 @@ export const LAYERS = [
     dtype: 'int8',
     channels: 3,
     description:
-      'unit surface normal in the OpenCV camera frame × 127 (divide by 127), [T,H,W,3], turned towards the camera; 0 where no surface',
+      'unit surface normal in the OpenCV camera frame × 127 (divide by 127), [T,H,W,3], facing the camera (n·ray < 0; smooth-shading normals that lean away at silhouettes are bent until they face it); 0 where no surface',
+  },
+  {
+    name: 'valid',
+    dtype: 'uint8',
+    channels: 1,
+    description:
+      '1 where the pixel shows a surface (ground, walls, objects), 0 where it shows none (sky, splat backdrop), [T,H,W]; the only exact sky test: depth may exceed depth_far slightly on the far ground',
+  },
+  {
+    name: 'occlusion',
+    dtype: 'uint8',
+    channels: 1,
+    description:
+      'what becomes of the point a pixel shows at t by t+1, [T,H,W]: 0 still visible (flow is checkable), 1 hidden behind another surface, 2 out of view (leaves the image or passes behind the camera); the last frame is zeros',
   },
 ] as const;
 
 /** Layers written when a spec names none. */
-export const DEFAULT_LAYERS: LayerName[] = ['rgb', 'depth', 'seg', 'parts'];
+// `valid` is cheap (1 byte a pixel) and the only unambiguous sky test, so depth users get it.
+export const DEFAULT_LAYERS: LayerName[] = ['rgb', 'depth', 'seg', 'parts', 'valid'];
+
+/** Layers Node derives from other layers after rendering; the page never draws them. */
+export const DERIVED_LAYERS: readonly LayerName[] = ['occlusion'];
+/** What the page must render for a derived layer to be computed. */
+export const DERIVED_INPUTS: Readonly<Partial<Record<LayerName, readonly LayerName[]>>> = {
+  occlusion: ['depth', 'seg', 'valid'],
+};
 
 export type LayerDef = (typeof LAYERS)[number];
 export type LayerName = LayerDef['name'];

@@ -201,7 +201,10 @@ export async function readManifest(dir: string, opts: StorageOptions = {}): Prom
   return checkManifest(manifest, path);
 }
 
-/** The manifest must list shards by plain file name, never a path outside `<dir>/shards/`. */
+/**
+ * The manifest lists shards as `shards/<name>` (format ≥ 1.2, relative to manifest.json) or a
+ * bare `<name>` (1.0/1.1, in `shards/`); never a path outside `<dir>/shards/`.
+ */
 function checkManifest(manifest: Manifest, path: string): Manifest {
   const shards: unknown = (manifest as { shards?: unknown } | null)?.shards;
   if (typeof manifest !== 'object' || manifest === null || !Array.isArray(shards)) {
@@ -211,19 +214,28 @@ function checkManifest(manifest: Manifest, path: string): Manifest {
   }
   for (const [i, rec] of shards.entries()) {
     const file: unknown = (rec as { file?: unknown } | null)?.file;
-    // A plain basename: the manifest must not point outside `<dir>/shards/`.
-    if (typeof file !== 'string' || !/^[^/\\]+$/.test(file) || file === '.' || file === '..') {
-      throw new DatadietError('DATASET_CORRUPT', `${path}: shards[${i}].file is not a file name`, {
-        hint: 'the manifest is damaged; rerun `datadiet generate` with the same arguments',
-      });
+    const name = typeof file === 'string' ? file.replace(SHARD_PREFIX, '') : null;
+    if (name === null || !/^[^/\\]+$/.test(name) || name === '.' || name === '..') {
+      throw new DatadietError(
+        'DATASET_CORRUPT',
+        `${path}: shards[${i}].file is not a shard file name (shards/<name>.tar)`,
+        { hint: 'the manifest is damaged; rerun `datadiet generate` with the same arguments' },
+      );
     }
   }
   return manifest;
 }
 
+const SHARD_PREFIX = new RegExp(`^${SHARDS_DIR}/`);
+
+/** A shard's path relative to the dataset root, for both manifest spellings (see checkManifest). */
+export function shardRelPath(record: Pick<ShardRecord, 'file'>): string {
+  return SHARD_PREFIX.test(record.file) ? record.file : `${SHARDS_DIR}/${record.file}`;
+}
+
 /** Path of a shard listed in a dataset's manifest. */
 export function shardPath(dir: string, record: Pick<ShardRecord, 'file'>): string {
-  return joinLocation(dir, SHARDS_DIR, record.file);
+  return joinLocation(dir, shardRelPath(record));
 }
 
 /**

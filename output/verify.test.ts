@@ -4,13 +4,22 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../cli/main.ts';
 import { generateTiny } from '../generator/test-helpers.ts';
+import type { LayerName } from './layers.ts';
 import { readJson, writeJsonAtomic, type Manifest } from './manifest.ts';
 import { decodeNpy, encodeNpy, ndarray, typedView } from './npy.ts';
-import { readShard, type Sample } from './reader.ts';
+import { readShard, shardRelPath, type Sample } from './reader.ts';
 import { ShardWriter, sha256File } from './tar-shard.ts';
 import { verifyDataset, type VerifyCode } from './verify.ts';
 
-const TINY = { sequences: 4, sequences_per_shard: 2, frames: 2, width: 32, height: 32, seed: 11 };
+const TINY = {
+  sequences: 4,
+  sequences_per_shard: 2,
+  frames: 2,
+  width: 32,
+  height: 32,
+  seed: 11,
+  layers: ['rgb', 'depth', 'seg', 'parts', 'valid', 'occlusion'] as LayerName[],
+};
 
 let base: string;
 let scratch: string;
@@ -63,7 +72,7 @@ async function rewriteShard(
   const rec = await w.finish();
   const mpath = join(dir, 'manifest.json');
   const m = await readJson<Manifest>(mpath);
-  const entry = m.shards.find((r) => r.file === file)!;
+  const entry = m.shards.find((r) => shardRelPath(r) === `shards/${file}`)!;
   entry.bytes = rec.bytes;
   entry.sha256 = rec.sha256;
   await writeJsonAtomic(mpath, m);
@@ -194,10 +203,46 @@ describe('datadiet verify on a real generated dataset', () => {
       'PARTS_OUTSIDE_SEG',
       'SEG_UNKNOWN_ID',
       'SEG_UNKNOWN_ID',
+      'SKY_HAS_SURFACE', // pixel 0 is sky (valid 0): a part flag and a depth ≠ far there
     ]);
     expect(report.problems.find((p) => p.code === 'DEPTH_INVALID')!.message).toMatch(
       /seq-00000000: left\.depth has 1 values that are not finite and positive \(e\.g\. -2\)/,
     );
+  });
+
+  it('masks: MASK_VALUE for values outside the mask, SKY_HAS_SURFACE for a surface where valid is 0', async () => {
+    const dir = await copy();
+    const frame = TINY.width * TINY.height;
+    await rewriteShard(dir, 'shard-000001.tar', (s) =>
+      members(s).map((m) => {
+        if (s.key !== 'seq-00000003' || !/(valid|occlusion)\.npy$/.test(m.name)) return m;
+        const a = decodeNpy(Buffer.from(m.data));
+        const v = typedView(a);
+        if (m.name === 'left.valid.npy') v[5] = 2;
+        else if (m.name === 'right.occlusion.npy') {
+          v[0] = 7; // not a code
+          v[frame] = 1; // the last frame has no t+1
+        } else if (m.name === 'right.valid.npy') {
+          // A surface pixel declared sky: its seg/depth now contradict valid.
+          const i = v.findIndex((x) => x === 1);
+          v[i] = 0;
+        } else return m;
+        return { name: m.name, data: encodeNpy(a) };
+      }),
+    );
+    const report = await verifyDataset(dir);
+    expect(report.problems.map((p) => p.code).sort()).toEqual([
+      'MASK_VALUE',
+      'MASK_VALUE',
+      'MASK_VALUE',
+      'SKY_HAS_SURFACE',
+    ]);
+    const text = report.problems.map((p) => p.message).join('\n');
+    expect(text).toMatch(/seq-00000003: left\.valid has 1 pixels not 0 or 1/);
+    expect(text).toMatch(/right\.occlusion has 1 pixels not 0, 1 or 2/);
+    expect(text).toMatch(/right\.occlusion marks 1 pixels on the last frame/);
+    expect(text).toMatch(/right: pixels with valid 0 .*depth ≠ depth_far/);
+    expect((await verifyCli(dir)).code).toBe(6);
   });
 
   it('no manifest: one DATASET_NOT_FOUND line, exit 6', async () => {

@@ -2,15 +2,16 @@
  * `datadiet verify`: checks a whole dataset against its manifest. Every shard's size and sha256,
  * every sample's members, every array's dtype and shape (driven by the manifest's `layers`, so new
  * layers are checked without code changes) and the cross-layer invariants of the layers present:
- * seg ids are objects of the sample JSON, parts lie on seg, depth is finite and positive.
+ * seg ids are objects of the sample JSON, parts lie on seg, depth is finite and positive, masks
+ * (valid, occlusion) hold only their values, and sky pixels (valid 0) show no surface in any layer.
  * Problems are collected, not thrown, so one run reports everything that is wrong.
  */
 import { createHash } from 'node:crypto';
 import { Transform } from 'node:stream';
 import { DatadietError } from '../core/errors.ts';
-import { SHARDS_DIR, type Manifest, type ShardRecord } from './manifest.ts';
+import { type Manifest, type ShardRecord } from './manifest.ts';
 import { DTYPES, decodeNpy, typedView, type DType, type NdArray } from './npy.ts';
-import { readManifest, readShardStream, type Sample } from './reader.ts';
+import { readManifest, readShardStream, shardRelPath, type Sample } from './reader.ts';
 import { openStorage, type DatasetStorage, type StorageOptions } from './storage/index.ts';
 
 /** Stable problem codes: scripts may match on them. */
@@ -33,6 +34,8 @@ export const VERIFY_CODES = [
   'PARTS_VALUE',
   'PARTS_OUTSIDE_SEG',
   'DEPTH_INVALID',
+  'MASK_VALUE',
+  'SKY_HAS_SURFACE',
 ] as const;
 export type VerifyCode = (typeof VERIFY_CODES)[number];
 
@@ -155,6 +158,7 @@ export async function verifyDataset(
     expected: new Set(expected),
     keys: new Set(),
     problem,
+    far: typeof manifest.depth_far === 'number' ? manifest.depth_far : null,
   };
 
   for (const [i, rec] of manifest.shards.entries()) {
@@ -176,6 +180,8 @@ interface SampleContext {
   expected: Set<string>;
   keys: Set<string>;
   problem: (code: VerifyCode, message: string) => void;
+  /** manifest.depth_far: what depth holds where valid is 0. */
+  far: number | null;
 }
 
 async function verifyShard(
@@ -184,8 +190,8 @@ async function verifyShard(
   ctx: SampleContext,
   report: VerifyReport,
 ): Promise<void> {
-  const name = `${SHARDS_DIR}/${rec.file}`;
-  const where = `shard ${rec.file}`;
+  const name = shardRelPath(rec);
+  const where = `shard ${name.replace(/^shards\//, '')}`;
   const size = await store.size(name);
   if (size === null) {
     ctx.problem('SHARD_MISSING', `${where}: missing (${store.url(name)})`);
@@ -343,6 +349,7 @@ function checkSample(sample: Sample, ctx: SampleContext, where: string): void {
         );
       }
     }
+    checkMasks(arrays, ctx, `${at}: ${eye}`);
     if (depth && (depth.dtype === 'float32' || depth.dtype === 'float64')) {
       let bad = 0;
       let first = NaN;
@@ -359,5 +366,57 @@ function checkSample(sample: Sample, ctx: SampleContext, where: string): void {
         );
       }
     }
+  }
+}
+
+/**
+ * valid ∈ {0,1} and occlusion ∈ {0,1,2} (0 on the last frame, which has no t+1); where valid is 0
+ * no layer may show a surface: seg and parts 0, normal 0, depth exactly depth_far.
+ */
+function checkMasks(arrays: Map<string, NdArray>, ctx: SampleContext, at: string): void {
+  const valid = arrays.get('valid');
+  const occlusion = arrays.get('occlusion');
+  if (occlusion) {
+    const o = typedView(occlusion);
+    const frame = occlusion.shape.slice(1).reduce((a, b) => a * b, 1);
+    let bad = 0;
+    let last = 0;
+    for (let i = 0; i < o.length; i++) {
+      if (o[i]! > 2) bad++;
+      else if (o[i] !== 0 && i >= o.length - frame) last++;
+    }
+    if (bad > 0) ctx.problem('MASK_VALUE', `${at}.occlusion has ${bad} pixels not 0, 1 or 2`);
+    if (last > 0)
+      ctx.problem(
+        'MASK_VALUE',
+        `${at}.occlusion marks ${last} pixels on the last frame (it has no next frame: zeros)`,
+      );
+  }
+  if (!valid) return;
+  const v = typedView(valid);
+  let bad = 0;
+  for (const x of v) if (x !== 0 && x !== 1) bad++;
+  if (bad > 0) ctx.problem('MASK_VALUE', `${at}.valid has ${bad} pixels not 0 or 1`);
+  const same = (a: NdArray | undefined) =>
+    a && a.shape.slice(0, 3).join() === valid.shape.join() ? typedView(a) : null;
+  const seg = same(arrays.get('seg'));
+  const parts = same(arrays.get('parts'));
+  const depth = same(arrays.get('depth'));
+  const normal = same(arrays.get('normal'));
+  const found = new Map<string, number>();
+  const note = (layer: string) => found.set(layer, (found.get(layer) ?? 0) + 1);
+  for (let i = 0; i < v.length; i++) {
+    if (v[i] !== 0) continue;
+    if (seg && seg[i] !== 0) note('seg ≠ 0');
+    if (parts && parts[i] !== 0) note('parts ≠ 0');
+    if (depth && ctx.far !== null && depth[i] !== Math.fround(ctx.far)) note('depth ≠ depth_far');
+    if (normal && (normal[3 * i] !== 0 || normal[3 * i + 1] !== 0 || normal[3 * i + 2] !== 0))
+      note('normal ≠ 0');
+  }
+  if (found.size > 0) {
+    ctx.problem(
+      'SKY_HAS_SURFACE',
+      `${at}: pixels with valid 0 (no surface) show one in other layers: ${[...found].map(([k, n]) => `${n} with ${k}`).join(', ')}`,
+    );
   }
 }

@@ -118,6 +118,9 @@ export function simulateDrop(opts: {
   const substeps = Math.max(1, Math.ceil(SUBSTEP_HZ / fps));
   const world = new RAPIER.World({ x: 0, y: -9.81, z: 0 });
   world.timestep = 1 / (fps * substeps);
+  // Rapier's default 4 solver iterations leave a body resting on another jittering by 1–6 mm a
+  // frame for ever (it never sleeps); 8 converge: every body settles to < 0.1 mm a frame.
+  world.numSolverIterations = 8;
   const events = new RAPIER.EventQueue(true);
   const owner = new Map<number, number>(); // collider handle → object id (0 = floor)
   try {

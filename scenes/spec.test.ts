@@ -18,7 +18,7 @@ describe('spec', () => {
   it('fills every default and accepts every preset', () => {
     const s = parseSpec({});
     expect(s.camera.baseline_m).toBe(0.064);
-    expect(s.layers).toEqual(['rgb', 'depth', 'seg', 'parts']);
+    expect(s.layers).toEqual(['rgb', 'depth', 'seg', 'parts', 'valid']);
     for (const p of PRESETS) expect(() => parseSpec(p.spec)).not.toThrow();
   });
 

@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../cli/main.ts';
 import { expectDatadietError } from '../core/test-helpers.ts';
 import { generateTiny, tempDir } from '../generator/test-helpers.ts';
-import { readManifest } from '../output/index.ts';
+import { readManifest, shardPath } from '../output/index.ts';
 import {
   createLoader,
   disposeBatch,
@@ -56,7 +56,7 @@ async function damaged(opts: { index: number; at: (tar: Buffer) => number; bytes
   const dir = await tempDir('damaged');
   await cp(data, dir, { recursive: true });
   const m = await readManifest(dir);
-  const path = join(dir, 'shards', m.shards[opts.index]!.file);
+  const path = shardPath(dir, m.shards[opts.index]!);
   const tar = await readFile(path);
   opts.bytes.copy(tar, opts.at(tar));
   await writeFile(path, tar);

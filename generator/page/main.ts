@@ -95,6 +95,7 @@ interface GeometryOut {
   flow: Float32Array | null;
   seg: Uint16Array | null;
   parts: Uint8Array | null;
+  valid: Uint8Array | null;
   /** Flow where no surface was drawn; null on the last frame (its flow is defined as zero). */
   skyFlow: ((u: number, v: number) => [number, number]) | null;
   write: (layer: LayerName, bytes: Uint8Array) => void;
@@ -102,13 +103,14 @@ interface GeometryOut {
 
 /** Splits the float geometry pass (z, flow x, flow y, id·2+part) into its layers, rows top-down. */
 function packGeometry(src: Float32Array, o: GeometryOut) {
-  const { w, h, depth, flow, seg, parts } = o;
+  const { w, h, depth, flow, seg, parts, valid } = o;
   for (let y = 0; y < h; y++) {
     let s = (h - 1 - y) * w * 4; // readPixels rows are bottom-up
     let d = y * w;
     for (let x = 0; x < w; x++, s += 4, d++) {
       const z = src[s]!;
       const hit = z > 0; // cleared pixels saw no surface
+      if (valid) valid[d] = hit ? 1 : 0;
       if (depth) depth[d] = hit ? z : o.far;
       if (flow) {
         if (!o.skyFlow) {
@@ -134,6 +136,7 @@ function packGeometry(src: Float32Array, o: GeometryOut) {
   if (flow) o.write('flow', bytes(flow));
   if (seg) o.write('seg', bytes(seg));
   if (parts) o.write('parts', parts);
+  if (valid) o.write('valid', valid);
 }
 
 /** three view space (y up, z back) → OpenCV camera frame, as int8 (unit × 127); 0 = no surface. */
@@ -183,7 +186,8 @@ async function renderSequence(rec: SceneRecord, opts: RenderOptions): Promise<Re
   const { width: w, height: h, K } = rec.camera;
   const n = w * h;
   const want = (l: LayerName) => opts.layers.includes(l);
-  const needGeometry = want('depth') || want('seg') || want('parts') || want('flow');
+  const needGeometry =
+    want('depth') || want('seg') || want('parts') || want('flow') || want('valid');
   const layout = frameLayout(opts.layers, w, h);
   const shared = geometryShared();
   shared.halfSize.value.set(w / 2, h / 2);
@@ -326,6 +330,7 @@ async function renderSequence(rec: SceneRecord, opts: RenderOptions): Promise<Re
           flow: want('flow') ? new Float32Array(n * 2) : null,
           seg: want('seg') ? new Uint16Array(n) : null,
           parts: want('parts') ? new Uint8Array(n) : null,
+          valid: want('valid') ? new Uint8Array(n) : null,
           skyFlow: last ? null : (u, v) => rotationFlow(poses[f]!, poses[fNext]!, K, u, v),
           write: (layer, bytes) => slot(eye, layer).set(bytes),
         });
