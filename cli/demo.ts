@@ -59,7 +59,7 @@ export function demoCommand(y: Argv) {
 }
 
 /** One bar per stage: a new stage name stops the previous bar and starts the next. */
-function stageBars() {
+export function stageBars() {
   let current: { stage: string; bar: Progress } | null = null;
   return {
     update(p: DemoProgress) {

@@ -125,7 +125,7 @@ describe('datadiet CLI: bad input gives one clear line, a stable code, and write
   });
 
   it('`<command> --help` prints the flags and runs nothing', async () => {
-    for (const command of ['generate', 'train', 'evaluate', 'compare', 'demo']) {
+    for (const command of ['generate', 'train', 'evaluate', 'compare', 'demo', 'study']) {
       const { stdout } = await promisify(execFile)(process.execPath, [BIN, command, '--help']);
       expect(stdout, command).toMatch(/Options:[\s\S]*--help/);
     }

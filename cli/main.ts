@@ -10,6 +10,7 @@ import { evaluateCommand, runEvaluate, type EvaluateArgs } from './evaluate.ts';
 import { compareCommand, runCompare, type CompareArgs } from './compare.ts';
 import { doctorCommand, runDoctorCommand, type DoctorArgs } from './doctor.ts';
 import { exportCommand, runExport, type ExportArgs } from './export.ts';
+import { runStudyCommand, studyCommand, type StudyArgs } from './study.ts';
 
 type Log = (line: string) => void;
 
@@ -41,6 +42,11 @@ export function parseCli(argv: string[]) {
       'demo',
       'the whole pipeline small: generate, train SFA/PredNet/supervised, compare',
       demoCommand,
+    )
+    .command(
+      'study',
+      'the experiment: several seeds of every objective on a diet, compared with intervals; results.md',
+      studyCommand,
     )
     .command(
       'manifest <location>',
@@ -85,6 +91,7 @@ export async function main(
     else if (command === 'evaluate') await runEvaluate(args as unknown as EvaluateArgs, log);
     else if (command === 'compare') await runCompare(args as unknown as CompareArgs, log);
     else if (command === 'export') await runExport(args as unknown as ExportArgs, log);
+    else if (command === 'study') await runStudyCommand(args as unknown as StudyArgs, log);
     else if (command === 'doctor') await runDoctorCommand(args as unknown as DoctorArgs, log);
     return 0;
   } catch (e) {

@@ -22,3 +22,14 @@ export {
 } from './record.ts';
 export { MODEL_NAMES, type CompareSummary } from './evaluate-stage.ts';
 export type { DemoProgress } from './stages.ts';
+export { planDatasets, type DatasetsInput } from './plan.ts';
+export {
+  generateStage,
+  trainStage,
+  runStep,
+  elapsed,
+  type StageContext,
+  type StageOutcome,
+  type TrainPlan,
+} from './stages.ts';
+export { versions, carryRanSeconds } from './record.ts';

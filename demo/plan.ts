@@ -79,51 +79,88 @@ export function parseDemoOptions(input: DemoOptionsInput): DemoOptions {
   });
 }
 
-export function planDemo(input: DemoOptionsInput): DemoPlan {
-  const options = parseDemoOptions(input);
-  const { out, size, sequences, seed } = options;
-  const frame = { width: size, height: size };
+export interface DatasetsInput {
+  out: string;
+  size: number;
+  /** Sequences in the diet. */
+  dietSequences: number;
+  /** Sequences in the probe and decorrelated splits. */
+  evalSequences: number;
+  /** Sequences in the cue-conflict split (default: evalSequences). */
+  cueSequences?: number | undefined;
+  seed: number;
+  /** Preset of the diet and of the probe split drawn from the same distribution. */
+  dietPreset?: string | undefined;
+  /** Merged into every dataset's spec (e.g. the study's camera framing). */
+  extra?: SpecInput | undefined;
+}
+
+/**
+ * The four datasets both `datadiet demo` and `datadiet study` need: the diet, a probe split from
+ * the same distribution, the decorrelated split and the cue-conflict split, seeded per role.
+ */
+export function planDatasets(o: DatasetsInput): DatasetPlan[] {
+  const diet = o.dietPreset ?? 'shortcut-correlated';
+  const frame = { width: o.size, height: o.size };
   // Signature textures everywhere: texture is a category cue in training and in the probe, so
   // the cue-conflict split can tell a shape-biased model from a texture-biased one.
   const textured = { texture: 'category' } as const;
-  const split = (role: DatasetRole, frames: number): SpecInput => ({
+  const extra = o.extra ?? {};
+  const split = (role: DatasetRole, frames: number, sequences: number): SpecInput => ({
+    ...extra,
     ...frame,
-    seed: datasetSeed(seed, role),
+    seed: datasetSeed(o.seed, role),
     sequences,
     frames,
     // Several shards so a killed run keeps most of its work.
     sequences_per_shard: Math.max(8, Math.ceil(sequences / 4)),
   });
-  const datasets: DatasetPlan[] = [
+  const objects = { ...(extra.objects ?? {}), ...textured };
+  return [
     {
       name: 'diet',
-      preset: 'shortcut-correlated',
-      purpose: `training diet: ${DIET_FRAMES}-frame stereo videos, background predicts the category`,
-      dir: join(out, 'data', 'diet'),
-      overrides: { ...split('diet', DIET_FRAMES), objects: { ...textured } },
+      preset: diet,
+      purpose: `training diet (${diet}): ${DIET_FRAMES}-frame stereo videos`,
+      dir: join(o.out, 'data', 'diet'),
+      overrides: { ...split('diet', DIET_FRAMES, o.dietSequences), objects },
     },
     {
       name: 'probe',
-      preset: 'shortcut-correlated',
+      preset: diet,
       purpose: 'labelled probe split with diagnostic-part maps (same distribution as the diet)',
-      dir: join(out, 'data', 'probe'),
-      overrides: { ...split('probe', PROBE_FRAMES), objects: { ...textured } },
+      dir: join(o.out, 'data', 'probe'),
+      overrides: { ...split('probe', PROBE_FRAMES, o.evalSequences), objects },
     },
     {
       name: 'decorrelated',
       preset: 'shortcut-decorrelated',
       purpose: 'backgrounds independent of category: the shortcut-reliance test',
-      dir: join(out, 'data', 'decorrelated'),
-      overrides: { ...split('decorrelated', PROBE_FRAMES), objects: { ...textured } },
+      dir: join(o.out, 'data', 'decorrelated'),
+      overrides: { ...split('decorrelated', PROBE_FRAMES, o.evalSequences), objects },
     },
     {
       name: 'cue-conflict',
       preset: 'cue-conflict',
       purpose: "one category's shape wearing another's texture: the shape-bias test",
-      dir: join(out, 'data', 'cue-conflict'),
-      overrides: split('cue-conflict', 1),
+      dir: join(o.out, 'data', 'cue-conflict'),
+      overrides: {
+        ...split('cue-conflict', 1, o.cueSequences ?? o.evalSequences),
+        ...(extra.objects ? { objects: { ...extra.objects } } : {}),
+      },
     },
   ];
+}
+
+export function planDemo(input: DemoOptionsInput): DemoPlan {
+  const options = parseDemoOptions(input);
+  const { out, size, sequences, seed } = options;
+  const datasets = planDatasets({
+    out,
+    size,
+    dietSequences: sequences,
+    evalSequences: sequences,
+    seed,
+  });
   // Every objective at its defaults: the demo compares objectives, not tuning.
   const runs: RunPlan[] = (['sfa', 'prednet', 'supervised'] as const).map((objective) => ({
     name: objective,

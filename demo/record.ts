@@ -115,7 +115,7 @@ export function checkResumable(previous: DemoRecord | null, options: DemoOptions
 /** A reused stage keeps the wall time of the run that did its work. */
 export function carryRanSeconds(
   stage: Omit<StageRecord, 'ran_seconds' | 'cpu_seconds'> & { cpu_seconds: number },
-  previous: DemoRecord | null,
+  previous: { stages?: StageRecord[] } | null,
 ): StageRecord {
   if (stage.status === 'ran') return { ...stage, ran_seconds: stage.seconds };
   const before = previous?.stages?.find((s) => s.name === stage.name);

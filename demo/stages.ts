@@ -11,8 +11,14 @@ import { datasetFingerprint } from '../generator/dataset-meta.ts';
 import { generateDataset } from '../generator/generate.ts';
 import { MANIFEST_FILE } from '../output/manifest.ts';
 import { resolveSpec } from '../scenes/load-spec.ts';
-import { latestCheckpoint, readRunMetrics, train, type RunMetric } from '../training/index.ts';
-import type { DatasetPlan, DemoOptions, RunPlan } from './plan.ts';
+import {
+  latestCheckpoint,
+  readRunMetrics,
+  train,
+  type RunMetric,
+  type TrainConfigInput,
+} from '../training/index.ts';
+import type { DatasetPlan, DemoOptions } from './plan.ts';
 import type { StageRecord } from './record.ts';
 
 /** A stage's outcome before demo.json adds `ran_seconds`. */
@@ -26,8 +32,17 @@ export interface DemoProgress {
   detail?: string;
 }
 
+/** A run to train: any objective, its config (steps included) and its folder. */
+export interface TrainPlan {
+  name: string;
+  objective: string;
+  dir: string;
+  config: TrainConfigInput & { steps: number };
+}
+
 export interface StageContext {
-  options: DemoOptions;
+  /** Only what rendering needs: shared by `datadiet demo` and `datadiet study`. */
+  options: Pick<DemoOptions, 'workers' | 'browser'>;
   /** The backend chosen once for the whole demo (so `auto` is not probed again per run). */
   backend: string;
   /** The renderer chosen once for every dataset (`--gl`), part of each dataset's fingerprint. */
@@ -127,13 +142,13 @@ export async function runStep(runDir: string): Promise<number> {
 }
 
 export async function trainStage(
-  r: RunPlan,
+  r: TrainPlan,
   data: string,
   ctx: StageContext,
 ): Promise<StageOutcome> {
   const t0 = performance.now();
   const name = `train ${r.name}`;
-  const steps = ctx.options.steps;
+  const steps = r.config.steps;
   const base = { objective: r.objective, data, steps };
   const reached = await runStep(r.dir);
   if (reached >= steps) {

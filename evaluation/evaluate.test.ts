@@ -138,6 +138,20 @@ describe('alignment and shortcut reliance on rendered data', () => {
     expect(ground.shortcut!.drop).toBeGreaterThan(part.shortcut!.drop + 0.2);
   });
 
+  it('fits a second probe on the decorrelated split, where the ground cannot decode objects', () => {
+    for (const m of [part, ground]) {
+      const s = m.shortcut!;
+      expect(s.decorrelated_probe_held_out).toBeGreaterThan(0);
+      expect(s.decorrelated_probe_top1_ci![0]).toBeLessThanOrEqual(s.decorrelated_probe_top1!);
+      expect(s.decorrelated_probe_top1_ci![1]).toBeGreaterThanOrEqual(s.decorrelated_probe_top1!);
+    }
+    // Refitting on decorrelated data cannot rescue a model that sees only the ground; the
+    // part-looker's evidence survives it.
+    const g = ground.shortcut!.decorrelated_probe_top1!;
+    expect(g).toBeLessThan(ground.shortcut!.correlated_top1 - 0.2);
+    expect(part.shortcut!.decorrelated_probe_top1!).toBeGreaterThan(g);
+  });
+
   it('gives every figure a 95 % interval around it, and shape bias with its coverage', () => {
     const inside = (v: number, ci: [number, number] | null) => {
       expect(ci).not.toBeNull();

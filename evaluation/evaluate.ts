@@ -312,7 +312,28 @@ export async function evaluateModel(o: EvaluateOptions): Promise<EvalMetrics> {
       const pred = predictRows(probe, decorFeats.data, allRows(decor.n));
       const hits = Array.from(pred, (p, i) => (p === decor.labels[i] ? 1 : 0));
       const acc = mean(hits);
+      // Object decodability where the background cannot help: a probe fitted on part of the
+      // decorrelated split (stratified, α by the same inner CV), scored on the rest. For a
+      // label-free encoder the probe's data, not the encoder, decides whether ground is used.
+      const dSplit = splitIndices({
+        labels: decor.labels,
+        heldOutFraction: HELD_OUT_FRACTION,
+        rng: rng.fork('decorrelated-probe-split'),
+      });
+      const dProbe = fitCvProbe({
+        features: decorFeats.data,
+        dim: decorFeats.dim,
+        labels: decor.labels,
+        idx: dSplit.fit,
+        numClasses,
+        rng: rng.fork('alpha-cv/decorrelated-probe'),
+      }).probe;
+      const dPred = predictRows(dProbe, decorFeats.data, dSplit.heldOut);
+      const dHits = dSplit.heldOut.map((r, i) => (dPred[i] === decor.labels[r] ? 1 : 0));
       shortcut = {
+        decorrelated_probe_top1: mean(dHits),
+        decorrelated_probe_top1_ci: meanInterval(dHits, rng.fork('decorrelated-probe-top1')),
+        decorrelated_probe_held_out: dHits.length,
         correlated_top1: top1,
         decorrelated_top1: acc,
         decorrelated_top1_ci: meanInterval(hits, rng.fork('decorrelated-top1')),
@@ -376,14 +397,14 @@ export async function evaluateModel(o: EvaluateOptions): Promise<EvalMetrics> {
       }
     }
 
-    // Slowness of the same features on --data's sequences, every frame.
+    // Slowness of the same features on --data's sequences, every frame (none for still images).
     progress({ stage: 'slowness', done: 0, total: 1 });
-    const seqs = await sequenceFeatures({ dir: o.data, apply: (x) => model.features(x) });
-    const limited = seqs.sequences.slice(0, o.maxSamples ?? Infinity);
-    const slowness =
-      limited.length > 0 && (limited[0]?.rows ?? 0) >= 2
-        ? slownessFigures(limited, seqs.dim, rng.fork('slowness'))
-        : null;
+    let slowness: ReturnType<typeof slownessFigures> | null = null;
+    if ((await readDataInfo(o.data)).frames >= 2) {
+      const seqs = await sequenceFeatures({ dir: o.data, apply: (x) => model.features(x) });
+      const limited = seqs.sequences.slice(0, o.maxSamples ?? Infinity);
+      if (limited.length > 0) slowness = slownessFigures(limited, seqs.dim, rng.fork('slowness'));
+    }
 
     let prediction: Awaited<ReturnType<typeof predictionMetrics>> | null = null;
     if (model.predictFrames) {

@@ -30,7 +30,7 @@ export {
 export { slownessFigures, type FeatureSeq, type SlownessFigures } from './slowness.ts';
 export { compareModels, defaultName, REPORT_FILE, type CompareOptions } from './compare.ts';
 export { EvalMetricsSchema, EVAL_FORMAT, METRICS_FILE, type EvalMetrics } from './metrics.ts';
-export { COLUMNS, formatTable, rowOf, toCsv, type CompareRow } from './table.ts';
+export { COLUMNS, formatTable, rowOf, toCsv, type CompareRow, type MetricKey } from './table.ts';
 export {
   BaselineSchema,
   loadEvalModel,

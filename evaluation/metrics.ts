@@ -107,6 +107,10 @@ export const EvalMetricsSchema = z.object({
       drop: num,
       drop_ci: ci,
       decorrelated_samples: z.number().int(),
+      /** Held-out top-1 of a probe fitted on the decorrelated split itself (absent before 2.1). */
+      decorrelated_probe_top1: num.optional(),
+      decorrelated_probe_top1_ci: ci.optional(),
+      decorrelated_probe_held_out: z.number().int().optional(),
     }),
   ),
   shape_bias: maybe(

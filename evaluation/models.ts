@@ -14,6 +14,7 @@ import { DatadietError } from '../core/errors.ts';
 import { loadOnnxEvalModel, type Preprocessing } from '../onnx/eval-model.ts';
 import { latestCheckpoint, loadModel } from '../training/index.ts';
 import { fileLoadHandler } from './model-files.ts';
+import { PREDNET_READOUT_FRAMES, prednetRFeatures } from './prednet-readout.ts';
 
 export const BaselineSchema = z.strictObject({
   name: z.string().min(1),
@@ -203,22 +204,20 @@ async function loadRun(path: string): Promise<EvalModel> {
   }
   if (model.predictFrames) {
     const predict = model.predictFrames;
-    // PredNet has no single encoder output: the probe reads its prediction of the next frame from
-    // a static two-frame clip, average-pooled to 8×8 — what its recurrent state encodes, in pixels.
+    const prednet = meta.config.prednet;
+    const dim = prednet.channels.reduce((a, b) => a + b, 0);
+    // PredNet has no single encoder output; Lotter et al. decode from its R units. The image is
+    // held still for a few frames (t = 0 has seen no error yet), then each layer's R is pooled.
     return {
       description: {
         ...base,
-        features: 'PredNet prediction for a static clip (a pixel readout, not its R units)',
-        pooling: 'bilinear resize of the predicted frame to 8×8×3, flattened',
+        features: `PredNet R units (layers ${prednet.channels.join(', ')}) after a ${PREDNET_READOUT_FRAMES}-frame static clip of the image`,
+        pooling: `global average of each layer's R map over H×W, concatenated (${dim})`,
       },
-      identity,
-      features: (x) => {
-        const r = resizeTo(x, size);
-        const clip = tf.stack([r, r], 1) as tf.Tensor5D;
-        const pred = predict(clip)[1] as tf.Tensor4D;
-        const pooled = tf.image.resizeBilinear(pred, [8, 8], false, true);
-        return pooled.reshape([x.shape[0], -1]) as tf.Tensor2D;
-      },
+      // The readout is part of what the features are: a resumed comparison must not reuse
+      // metrics computed with another one.
+      identity: sha256(`${identity}/prednet-readout:r-units-${PREDNET_READOUT_FRAMES}`),
+      features: (x) => prednetRFeatures(model.params, prednet, resizeTo(x, size)),
       predictFrames: predict,
       dispose,
     };

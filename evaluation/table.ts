@@ -28,6 +28,11 @@ export const METRICS = [
     header: 'decorr top-1',
     get: (m) => v(m.shortcut?.decorrelated_top1, m.shortcut?.decorrelated_top1_ci),
   },
+  {
+    key: 'decorrelated_probe_top1',
+    header: 'decorr-fit top-1',
+    get: (m) => v(m.shortcut?.decorrelated_probe_top1, m.shortcut?.decorrelated_probe_top1_ci),
+  },
   { key: 'shortcut_drop', header: 'drop', get: (m) => v(m.shortcut?.drop, m.shortcut?.drop_ci) },
   {
     key: 'shape_bias',
