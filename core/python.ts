@@ -1,4 +1,5 @@
 import { execFile, spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { promisify } from 'node:util';
 
 /**
@@ -8,7 +9,7 @@ import { promisify } from 'node:util';
  */
 const CANDIDATES = ['python3', '/usr/bin/python3'];
 
-export type PythonPeer = { python: string } | { python: null; reason: string };
+export type PythonPeer = { python: string; reason?: undefined } | { python: null; reason: string };
 
 const cache = new Map<string, PythonPeer>();
 
@@ -22,6 +23,8 @@ export function findPython(modules: string[]): PythonPeer {
     const r = spawnSync(python, ['-c', modules.map((m) => `import ${m}`).join('; ')], {
       stdio: 'ignore',
       timeout: 60_000,
+      // Not the project root: its onnx/ folder would import as a namespace package named onnx.
+      cwd: tmpdir(),
     });
     if (r.status === 0) {
       found = { python };
@@ -46,7 +49,10 @@ export async function findPythonAsync(
   let found: PythonPeer & { stdout?: string } = { python: null, reason: notFound(modules) };
   for (const python of CANDIDATES) {
     const code = [...modules.map((m) => `import ${m}`), ...(then ? [then] : [])].join('; ');
-    const stdout = await promisify(execFile)(python, ['-c', code], { timeout: 60_000 }).then(
+    const stdout = await promisify(execFile)(python, ['-c', code], {
+      timeout: 60_000,
+      cwd: tmpdir(),
+    }).then(
       (r) => r.stdout,
       () => null,
     );

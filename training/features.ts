@@ -1,6 +1,6 @@
 /** Per-sequence features of a dataset split, for held-out statistics and linear baselines. */
 import * as tf from '@tensorflow/tfjs';
-import { createLoader, disposeBatch } from './loader.ts';
+import { createLoader, disposeBatch, readDataInfo } from './loader.ts';
 import type { FeatureSequence } from './sfa-linear.ts';
 
 export async function sequenceFeatures(opts: {
@@ -12,11 +12,12 @@ export async function sequenceFeatures(opts: {
   size?: [number, number];
   eye?: 'left' | 'right';
 }): Promise<{ sequences: FeatureSequence[]; dim: number; keys: string[] }> {
-  const probe = await createLoader({ dir: opts.dir, batchSize: 1 });
+  // The manifest, not a probe loader: a loader's default 2-frame clip fails on 1-frame datasets.
+  const info = await readDataInfo(opts.dir);
   const loader = await createLoader({
     dir: opts.dir,
     batchSize: 1,
-    clipLength: probe.info.frames,
+    clipLength: info.frames,
     eyes: opts.eye === 'right' ? 'both' : 'left',
     shuffleBuffer: 1,
     repeat: false,
