@@ -72,7 +72,7 @@ export async function benchStream(
 
   // Train-only: full steps on one batch already in memory.
   const model = buildModel(config, { height: size, width: size, numClasses: info.numClasses });
-  const optimizer = tf.train.adam(config.lr);
+  const optimizer = tf.train.adam(config.lr ?? 1e-3);
   const vars = model.params.list();
   let t1 = 0;
   for (let i = 0; i < steps; i++) {

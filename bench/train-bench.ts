@@ -58,7 +58,7 @@ export function encoderCase(scale = 1): Case {
       ) as tf.Tensor4D;
       return {
         vars: params.list(),
-        // The SFA objective's terms: slowness + ‖Cov − I‖² + ‖mean‖².
+        // A fixed workload: the former SFA penalty terms, slowness + ‖Cov − I‖² + ‖mean‖².
         loss: () => {
           const y = enc.apply(x).embedding.reshape([batch, ENC.frames, 64]);
           const d = tf.sub(y.slice([0, 1, 0], [batch, 1, 64]), y.slice([0, 0, 0], [batch, 1, 64]));

@@ -33,6 +33,8 @@ export interface TrainArgs {
   width?: number | undefined;
   depth?: number | undefined;
   embedding?: number | undefined;
+  kernel?: number | undefined;
+  stride?: number | undefined;
   binocular?: boolean | undefined;
   prednetChannels?: string | undefined;
   prednetLoss?: string | undefined;
@@ -98,7 +100,7 @@ export function trainCommand(y: Argv) {
       describe: 'total optimisation steps (a resumed run continues to this count)',
     })
     .option('batch', { type: 'number', describe: 'clips per batch (default 8)' })
-    .option('lr', { type: 'number', describe: 'Adam learning rate (default 0.001)' })
+    .option('lr', { type: 'number', describe: 'Adam learning rate (default 0.001; prednet 0.01)' })
     .option('seed', { type: 'number', describe: 'initialisation and data-order seed (default 0)' })
     .option('backend', {
       type: 'string',
@@ -118,6 +120,11 @@ export function trainCommand(y: Argv) {
       describe: 'encoder: channels of the first conv (doubling per layer)',
     })
     .option('depth', { type: 'number', describe: 'encoder: strided conv layers (default 3)' })
+    .option('kernel', { type: 'number', describe: 'encoder: conv kernel side (default 3)' })
+    .option('stride', {
+      type: 'number',
+      describe: 'encoder: conv stride, at most --kernel (default 2)',
+    })
     .option('embedding', {
       type: 'number',
       describe: 'encoder: embedding size = SFA outputs (default 32)',
@@ -179,7 +186,13 @@ export function trainConfigFromArgs(a: TrainArgs): TrainConfigInput {
       checkpointEvery: a.checkpointEvery,
       shuffleBuffer: a.shuffleBuffer,
     }),
-    encoder: defined({ width: a.width, depth: a.depth, embedding: a.embedding }),
+    encoder: defined({
+      width: a.width,
+      depth: a.depth,
+      embedding: a.embedding,
+      kernel: a.kernel,
+      stride: a.stride,
+    }),
     sfa: defined({ binocular: a.binocular }),
     prednet: defined({ channels, layerLoss: a.prednetLoss as 'L0' | 'L_all' | undefined }),
     egomotion: defined({

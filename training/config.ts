@@ -6,8 +6,20 @@ import { EncoderConfigSchema } from './encoder.ts';
 export const SfaConfigSchema = z.strictObject({
   /** Left and right views of one instant also count as adjacent. */
   binocular: z.boolean().default(false),
-  /** Weight of ‖Cov(y) − I‖² (raw outputs: no epsilon to hide a collapse behind). */
-  decorrelation: z.number().min(0).default(10),
+  /**
+   * Weight of the batch's own correlation in the whitening; the rest is the running estimate
+   * over past batches, which keeps the whitening full-rank at any batch size (objectives/sfa.ts).
+   */
+  mix: z.number().min(0).max(1).default(0.5),
+  /** Momentum of the running statistics (≈ 1/(1 − momentum) batches remembered). */
+  momentum: z.number().min(0).max(0.9999).default(0.99),
+  /**
+   * Training batches after the last step whose statistics, under the final weights, replace the
+   * running estimate (0: keep the running estimate, which lags behind the moving network).
+   */
+  calibrationBatches: z.number().int().min(0).default(64),
+  /** Weight of mean (var(z_d) − 1)² on the whitened batch: rules out collapsed outputs. */
+  variance: z.number().min(0).default(1),
 });
 
 export const PrednetConfigSchema = z.strictObject({
@@ -19,19 +31,23 @@ export const PrednetConfigSchema = z.strictObject({
 });
 
 export const EgomotionConfigSchema = z.strictObject({
-  /** Column groups of motion.npy to predict (each x, y, z), e.g. head linear and angular velocity. */
+  /**
+   * Target groups to predict (each x, y, z): `heading` (the direction of head_vel) or any
+   * column group of motion.npy. Default after Mineault et al.: heading and rotation.
+   */
   targets: z
-    .array(z.enum(MOTION_GROUPS))
+    .array(z.enum(['heading', ...MOTION_GROUPS]))
     .min(1)
     .refine((t) => new Set(t).size === t.length, { message: 'targets must not repeat' })
-    .default(['head_vel', 'head_angvel']),
+    .default(['heading', 'head_angvel']),
 });
 
 export const TrainConfigSchema = z.strictObject({
   objective: z.string().min(1),
   steps: z.number().int().min(0),
   batch: z.number().int().min(1).default(8),
-  lr: z.number().positive().default(1e-3),
+  /** Adam's learning rate; default per objective (prednet 1e-2, the others 1e-3), resolved by train. */
+  lr: z.number().positive().optional(),
   seed: z.number().int().min(0).default(0),
   /** Frames per clip; default per objective (sfa 4, prednet 8, supervised 1). */
   clip: z.number().int().min(1).optional(),
@@ -65,6 +81,8 @@ export const TRAIN_FLAG_FOR_FIELD: Record<string, string> = {
   'encoder.width': '--width',
   'encoder.depth': '--depth',
   'encoder.embedding': '--embedding',
+  'encoder.kernel': '--kernel',
+  'encoder.stride': '--stride',
   'sfa.binocular': '--binocular',
   'prednet.channels': '--prednet-channels',
   'prednet.layerLoss': '--prednet-loss',

@@ -7,14 +7,25 @@ import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import type { Params } from './params.ts';
 
-export const EncoderConfigSchema = z.strictObject({
-  width: z.number().int().min(1).max(1024).default(16),
-  depth: z.number().int().min(1).max(8).default(3),
-  maxWidth: z.number().int().min(1).max(4096).default(256),
-  kernel: z.number().int().min(1).max(9).default(3),
-  stride: z.number().int().min(1).max(4).default(2),
-  embedding: z.number().int().min(1).max(4096).default(32),
-});
+export const EncoderConfigSchema = z
+  .strictObject({
+    width: z.number().int().min(1).max(1024).default(16),
+    depth: z.number().int().min(1).max(8).default(3),
+    maxWidth: z.number().int().min(1).max(4096).default(256),
+    kernel: z.number().int().min(1).max(9).default(3),
+    stride: z.number().int().min(1).max(4).default(2),
+    embedding: z.number().int().min(1).max(4096).default(32),
+  })
+  // tfjs-wasm's forward conv with 'same' padding is wrong (relative error 1.0 against the cpu
+  // backend) whenever the padding it needs is negative, which only a stride larger than the
+  // kernel allows (tfjs #5907, #8405); our gradient kernels stay right, so forward and backward
+  // would disagree. Such a conv also skips pixels outright. Refused everywhere, not per backend,
+  // so a config means the same model on every machine (encoder.test.ts measures both sides).
+  .refine((c) => c.stride <= c.kernel, {
+    path: ['stride'],
+    message:
+      'must not exceed the kernel size (--kernel): a stride larger than the kernel skips pixels, and tfjs-wasm computes such convolutions wrongly',
+  });
 export type EncoderConfig = z.infer<typeof EncoderConfigSchema>;
 
 export interface Encoder {

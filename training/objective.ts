@@ -26,6 +26,19 @@ export interface ObjectiveModel {
     size: [number, number] | undefined;
   }): Promise<Record<string, number | number[]>>;
   /**
+   * Runs once before the first step of a fresh run, on training batches (egomotion measures its
+   * targets' mean and standard deviation); what it returns is written to the run's
+   * `prepared.json`, and anything it sets must live in `params` so a resumed run has it.
+   */
+  prepare?(next: () => Promise<Batch | undefined>): Promise<Record<string, unknown>>;
+  /**
+   * Runs once after the last training step, before the final checkpoint, on further training
+   * batches with the weights frozen (SFA re-estimates its whitening statistics for the final
+   * weights: running averages lag behind a network that is still moving). `next` gives the next
+   * training batch, or undefined when the data ran out; the caller disposes nothing.
+   */
+  calibrate?(next: () => Promise<Batch | undefined>): Promise<Record<string, number>>;
+  /**
    * Extra figures for the metrics log (no gradients), e.g. SFA's Δ-value per output. Async: the
    * webgpu backend in Node cannot read tensors synchronously.
    */
@@ -43,6 +56,8 @@ export interface LoaderNeeds {
 export interface Objective {
   name: string;
   description: string;
+  /** Adam's learning rate when the user gives none (default 1e-3). */
+  defaultLr?: number;
   needs(config: TrainConfig): LoaderNeeds;
   /** Throws MODEL_DATA_MISMATCH when the data cannot feed this model. */
   create(ctx: { config: TrainConfig; shape: ModelShape; rng: Rng }): ObjectiveModel;

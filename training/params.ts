@@ -17,7 +17,15 @@ export class Params {
 
   constructor(private readonly rng: Rng) {}
 
-  add(name: string, shape: number[], init: Init): tf.Variable {
+  /**
+   * A non-trainable variable (running statistics): saved and restored with the weights, never
+   * given to the optimizer (tfjs leaves variables with trainable = false out of minimize).
+   */
+  state(name: string, shape: number[], init: Init): tf.Variable {
+    return this.add(name, shape, init, false);
+  }
+
+  add(name: string, shape: number[], init: Init, trainable = true): tf.Variable {
     if (this.vars.has(name)) throw new Error(`params: '${name}' defined twice`);
     const n = shape.reduce((a, b) => a * b, 1);
     const values = new Float32Array(n);
@@ -28,7 +36,7 @@ export class Params {
       for (let i = 0; i < n; i++) values[i] = r.uniform(-limit, limit);
     }
     // Unique tfjs names: two models (say trained and untrained) may live in one process.
-    const v = tf.variable(tf.tensor(values, shape), true, `${name}#${nextId++}`);
+    const v = tf.variable(tf.tensor(values, shape), trainable, `${name}#${nextId++}`);
     this.vars.set(name, v);
     return v;
   }

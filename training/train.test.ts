@@ -367,6 +367,30 @@ describe('bad input', () => {
       }),
       'MODEL_DATA_MISMATCH',
     );
+    // One frame: nothing to compare (sfa) or predict (prednet); a datadiet error, not tfjs's.
+    for (const objective of ['sfa', 'prednet']) {
+      await expectDatadietError(
+        train({
+          data,
+          out: await tempDir('x'),
+          backend: 'wasm',
+          config: tiny({ objective, clip: 1 }),
+        }),
+        'CLI_USAGE',
+        /^--clip 1: /,
+      );
+    }
+    // A stride larger than the kernel (tfjs-wasm computes it wrongly: encoder.test.ts).
+    await expectDatadietError(
+      train({
+        data,
+        out: await tempDir('x'),
+        backend: 'wasm',
+        config: tiny({ encoder: { kernel: 3, stride: 4 } }),
+      }),
+      'CLI_USAGE',
+      /^--stride: must not exceed the kernel size/,
+    );
     // A damaged copy of the dataset: one shard cut short.
     const broken = await tempDir('broken');
     const { cp } = await import('node:fs/promises');

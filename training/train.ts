@@ -119,8 +119,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       },
     );
   }
-  const config = parsed.data;
-  const objective = findObjective(config.objective);
+  const objective = findObjective(parsed.data.objective);
+  // Resolved here, so config.json and the checkpoints record the rate actually used.
+  const config = { ...parsed.data, lr: parsed.data.lr ?? objective.defaultLr ?? 1e-3 };
   const backend = await selectBackend(opts.backend ?? 'auto');
   log(
     `backend: ${backend.name} (${backend.reason})${backend.addedKernels.length ? `; registered ${backend.addedKernels.join(', ')}` : ''}`,
@@ -292,6 +293,25 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     );
   };
 
+  const batches = loader.batches(startStep > 0 ? loaderState : undefined);
+  if (model.prepare && startStep === 0 && config.steps > 0) {
+    // Before the first step of a fresh run (objective.ts); a resumed run has it in its weights.
+    const prepared = await model
+      .prepare(async () => {
+        const n = await batches.next();
+        if (n.done) return undefined;
+        loaderState = n.value.state;
+        return n.value;
+      })
+      .catch(async (e: unknown) => {
+        await batches.return(undefined); // stop a stream's browsers
+        throw e;
+      });
+    await writeFileAtomic(
+      join(opts.out, 'prepared.json'),
+      `${JSON.stringify(prepared, null, 2)}\n`,
+    );
+  }
   let step = startStep;
   let checkpoint: string | null = latest;
   let savedStep = startStep;
@@ -299,7 +319,6 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const imagesPerBatch = (b: number) => b * needs.clipLength * (needs.eyes === 'both' ? 2 : 1);
   const started = performance.now();
   let images = 0;
-  const batches = loader.batches(startStep > 0 ? loaderState : undefined);
   try {
     if (model.fit && step === 0 && config.steps > 0) {
       // Closed form: one fit is the whole run, recorded as step 1.
@@ -373,6 +392,16 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         Object.assign(record, await model.metrics(batch));
       }
       disposeBatch(batch);
+      if (model.calibrate && step === config.steps) {
+        // After the last step, before the final checkpoint (objective.ts says why).
+        Object.assign(
+          record,
+          await model.calibrate(async () => {
+            const n = await batches.next();
+            return n.done ? undefined : n.value;
+          }),
+        );
+      }
       metricLines.push(JSON.stringify(record));
       losses.push({ step, loss });
       opts.onStep?.({ step, startStep, totalSteps: config.steps, loss, imagesPerSecond: ips });

@@ -16,7 +16,12 @@ import { selectBackend } from '../backend.ts';
 import { TrainConfigSchema } from '../config.ts';
 import { train } from '../train.ts';
 import { Rng } from '../../core/rng.ts';
-import { VARIANCE_EPSILON, createEgomotion, stackPairs, type EgomotionModel } from './egomotion.ts';
+import {
+  HEADING_SPEED_FLOOR,
+  createEgomotion,
+  stackPairs,
+  type EgomotionModel,
+} from './egomotion.ts';
 
 let data = '';
 
@@ -87,6 +92,19 @@ describe('egomotion', () => {
     const t = model.targets(rows).arraySync();
     expect(t[1]![0]![4]).toBeCloseTo((r[1]![0]![16]! + r[1]![1]![16]!) / 2, 6);
     expect(model.predict(clips).shape).toEqual([2, 2, 6]);
+    // heading: the pair's mean head velocity, as a direction (shrunk below the speed floor).
+    const hm = createEgomotion(
+      TrainConfigSchema.parse({ ...config, egomotion: { targets: ['heading'] } }),
+      new Rng(0, 'test'),
+    );
+    expect(hm.columns).toEqual(['heading_x', 'heading_y', 'heading_z']);
+    const h = hm.targets(rows).arraySync();
+    const v = [0, 1, 2].map((j) => (r[1]![0]![j]! + r[1]![1]![j]!) / 2);
+    const speed = Math.hypot(...v);
+    v.forEach((x, j) =>
+      expect(h[1]![0]![j]).toBeCloseTo(x / Math.max(speed, HEADING_SPEED_FLOOR), 5),
+    );
+    hm.params.dispose();
     tf.dispose([clips, pairs, rows]);
     model.params.dispose();
   });
@@ -110,7 +128,9 @@ describe('egomotion', () => {
       },
     });
     const losses = result.losses.map((l) => l.loss);
-    expect(mean(losses.slice(-20))).toBeLessThan(0.6 * mean(losses.slice(0, 20)));
+    // Standardised targets: roll and the sideways heading hardly show in 24² frames and stay
+    // near 1 each, so the mean cannot fall as far as pitch and yaw do.
+    expect(mean(losses.slice(-20))).toBeLessThan(0.75 * mean(losses.slice(0, 20)));
     const lines = (await readFile(join(out, 'metrics.jsonl'), 'utf8')).trim().split('\n');
     const last = JSON.parse(lines[lines.length - 1]!) as { step: number; r2: number[] };
     expect(last.step).toBe(600);
@@ -140,20 +160,38 @@ describe('egomotion', () => {
       disposeBatch(b);
     }
     expect(ys.length).toBe(16 * 5); // 16 held-out sequences × 5 frame pairs
-    const ratios: Record<string, number> = {};
-    model.columns.forEach((name, j) => {
-      const y = ys.map((r) => r[j]!);
-      const m = mean(y);
-      const variance = mean(y.map((v) => (v - m) ** 2));
-      // Columns that hardly vary here (the head's translation under pure rotation) are not judged.
-      if (variance < VARIANCE_EPSILON) return;
-      ratios[name] = mean(y.map((v, i) => (v - preds[i]![j]!) ** 2)) / variance;
-    });
-    expect(Object.keys(ratios).sort()).toEqual(['head_angvel_x', 'head_angvel_y', 'head_angvel_z']);
+    // R² per target group on held-out sequences, pooled over the group's columns, and per column.
+    const r2 = (cols: number[]) => {
+      let [sse, sst] = [0, 0];
+      for (const j of cols) {
+        const y = ys.map((r) => r[j]!);
+        const m = mean(y);
+        sse += y.reduce((a, v, i) => a + (v - preds[i]![j]!) ** 2, 0);
+        sst += y.reduce((a, v) => a + (v - m) ** 2, 0);
+      }
+      return 1 - sse / sst;
+    };
+    const groups = Object.fromEntries(model.groups.map((g) => [g.name, r2(g.columns)]));
+    const columns = Object.fromEntries(model.columns.map((c, j) => [c, r2([j])]));
+    console.log(
+      `egomotion held-out R²: ${Object.entries({ ...groups, ...columns })
+        .map(([n, v]) => `${n} ${v.toFixed(3)}`)
+        .join(', ')}`,
+    );
+    expect(Object.keys(groups)).toEqual(['heading', 'head_angvel']);
+    expect(groups.heading!).toBeGreaterThan(0);
+    expect(groups.head_angvel!).toBeGreaterThan(0);
     // Pitch and yaw are learnt (roll, a rotation of the image, is hard for a pooled encoder).
-    expect(ratios.head_angvel_x!).toBeLessThan(0.6);
-    expect(ratios.head_angvel_y!).toBeLessThan(0.85);
-    expect(mean(Object.values(ratios))).toBeLessThan(0.85);
+    expect(columns.head_angvel_x!).toBeGreaterThan(0.4);
+    expect(columns.head_angvel_y!).toBeGreaterThan(0.15);
+
+    // The training split's target statistics are part of the run.
+    const prepared = JSON.parse(await readFile(join(out, 'prepared.json'), 'utf8')) as {
+      target_columns: string[];
+      target_std: number[];
+    };
+    expect(prepared.target_columns).toEqual(model.columns);
+    expect(prepared.target_std.every((v) => v > 0)).toBe(true);
   });
 
   it('runs from the CLI; a dataset without motion signals gets a clear error', async () => {
@@ -217,5 +255,9 @@ describe('egomotion', () => {
       'wasm',
     ]);
     expect(usage.code).toBe(2);
+    // --stride above --kernel: refused by name (tfjs-wasm computes it wrongly).
+    const stride = await runCli([...args, ...tiny, '--kernel', '2', '--stride', '3']);
+    expect(stride.code).toBe(2);
+    expect(stride.err.join('\n')).toMatch(/--stride: must not exceed the kernel size/);
   });
 });

@@ -4,23 +4,33 @@
  * set beside SFA and PredNet. The shared conv encoder sees each pair of consecutive frames stacked
  * along its three input channels as [Y_t, Y_{t+1}, 0.5 + Y_{t+1} − Y_t] (luminance; the encoder
  * takes three channels, and the difference channel hands it motion energy from the first layer),
- * and a linear head on its embedding predicts the chosen columns of `motion.npy` for that interval
- * (the mean of the two frames' rows). The loss is the mean squared error divided, per column, by
- * the batch variance of that column (+ε), so columns in m/s and rad/s weigh alike, and 1.0 means
- * "no better than predicting the batch mean".
+ * and a linear head on its embedding predicts the chosen targets for that interval (the mean of
+ * the two frames' motion.npy rows).
+ *
+ * Targets, as Mineault et al.: `heading`, the direction of the head's velocity (speed itself is
+ * scale-ambiguous from images), and `head_angvel`, the rotation; any motion.npy group may be
+ * added. Each target column is standardised with the training split's mean and standard
+ * deviation, measured once before the first step and kept in the run (checkpoint variables and
+ * `targets.json`), and the loss is the plain mean squared error of the standardised targets: every
+ * column weighs alike, with no per-batch variance to divide by (at batch 8 that reweighted columns
+ * up to 1000×).
  */
 import * as tf from '@tensorflow/tfjs';
 import { DatadietError } from '../../core/errors.ts';
 import { MOTION_COLUMNS, motionColumnIndices } from '../../scenes/motion.ts';
 import type { TrainConfig } from '../config.ts';
 import { createEncoder } from '../encoder.ts';
-import type { Batch } from '../loader.ts';
+import { disposeBatch, type Batch } from '../loader.ts';
 import type { Objective, ObjectiveModel } from '../objective.ts';
 import { Params } from '../params.ts';
 import type { Rng } from '../../core/rng.ts';
 
-/** Variance floor (units²: (m/s)², (rad/s)²) so near-constant columns cannot blow the loss up. */
-export const VARIANCE_EPSILON = 1e-3;
+/** Below this speed (m/s) `heading` shrinks towards zero instead of amplifying noise. */
+export const HEADING_SPEED_FLOOR = 0.05;
+/** Training batches read, before the first step, for the targets' mean and standard deviation. */
+export const TARGET_STATS_BATCHES = 64;
+/** Targets that are not motion.npy column groups but derived from them. */
+export const DERIVED_TARGETS = ['heading'] as const;
 
 export interface EgomotionModel extends ObjectiveModel {
   /** Names of the predicted motion.npy columns, in output order. */
@@ -29,6 +39,8 @@ export interface EgomotionModel extends ObjectiveModel {
   predict(clips: tf.Tensor5D): tf.Tensor3D;
   /** motion rows [B, T, C] → targets [B, T−1, K] (mean of each pair's rows, chosen columns). */
   targets(motion: tf.Tensor3D): tf.Tensor3D;
+  /** Target groups in output order, with their columns' positions (for R² per group). */
+  groups: { name: string; columns: number[] }[];
 }
 
 /** [B, T, H, W, 3] → [B·(T−1), H, W, 3] pair images [Y_t, Y_{t+1}, 0.5 + Y_{t+1} − Y_t]. */
@@ -52,39 +64,67 @@ function noMotion(): DatadietError {
 }
 
 export function createEgomotion(config: TrainConfig, rng: Rng): EgomotionModel {
-  const idx = motionColumnIndices(config.egomotion.targets);
-  const k = idx.length;
+  const groups: { name: string; columns: number[]; source: number[] }[] = [];
+  const names: string[] = [];
+  for (const g of config.egomotion.targets) {
+    const start = names.length;
+    // heading: the direction of the head's velocity, from the head_vel columns.
+    const source = motionColumnIndices([g === 'heading' ? 'head_vel' : g]);
+    names.push(
+      ...source.map((i) =>
+        g === 'heading' ? `heading_${'xyz'[source.indexOf(i)]}` : MOTION_COLUMNS[i]!.name,
+      ),
+    );
+    groups.push({ name: g, columns: source.map((_, j) => start + j), source });
+  }
+  const k = names.length;
   const params = new Params(rng.fork('init'));
   const encoder = createEncoder(params, config.encoder);
   const head = params.dense('egomotion/head', config.encoder.embedding, k);
+  // The training split's target statistics (prepare), saved with the weights.
+  const targetMean = params.state('egomotion/target_mean', [k], { kind: 'zeros' });
+  const targetStd = params.state('egomotion/target_std', [k], { kind: 'constant', value: 1 });
 
+  /** Standardised predictions [B·(T−1), K]. */
+  const predictStandard = (clips: tf.Tensor5D) =>
+    tf.add(tf.matMul(encoder.apply(stackPairs(clips)).embedding, head.w as tf.Tensor2D), head.b);
   const predict = (clips: tf.Tensor5D): tf.Tensor3D =>
     tf.tidy(() => {
       const [b, t] = clips.shape;
-      const e = encoder.apply(stackPairs(clips)).embedding;
-      return tf.add(tf.matMul(e, head.w as tf.Tensor2D), head.b).reshape([b, t - 1, k]);
+      const p = tf.add(tf.mul(predictStandard(clips), targetStd), targetMean);
+      return p.reshape([b, t - 1, k]);
     });
   const targets = (motion: tf.Tensor3D): tf.Tensor3D =>
     tf.tidy(() => {
       const [b, t, c] = motion.shape;
       if (c !== MOTION_COLUMNS.length) throw noMotion();
-      const m = tf.gather(motion, tf.tensor1d(idx, 'int32'), 2);
-      const a = m.slice([0, 0, 0], [b, t - 1, k]);
-      const z = m.slice([0, 1, 0], [b, t - 1, k]);
-      return tf.mul(tf.add(a, z), 0.5) as tf.Tensor3D;
+      const parts = groups.map((g) => {
+        const m = tf.gather(motion, tf.tensor1d(g.source, 'int32'), 2);
+        const n = g.source.length;
+        const pair = tf.mul(
+          tf.add(m.slice([0, 0, 0], [b, t - 1, n]), m.slice([0, 1, 0], [b, t - 1, n])),
+          0.5,
+        );
+        if (g.name !== 'heading') return pair;
+        const speed = tf.sqrt(tf.sum(tf.square(pair), -1, true));
+        return tf.div(pair, tf.maximum(speed, HEADING_SPEED_FLOOR));
+      });
+      return tf.concat(parts, 2) as tf.Tensor3D;
     });
-  /** Per column: mean squared error and the batch variance of the target, both [K]. */
+  const standard = (y: tf.Tensor) => tf.div(tf.sub(y, targetMean), targetStd);
+  /** Per column: mean squared error of the standardised targets and their batch variance, [K]. */
   const errors = (batch: Batch) => {
     if (batch.motion === undefined) throw noMotion();
-    const y = targets(batch.motion).reshape([-1, k]);
-    const p = predict(batch.left).reshape([-1, k]);
+    const y = standard(targets(batch.motion).reshape([-1, k]));
+    const p = predictStandard(batch.left);
     const mse = tf.mean(tf.square(tf.sub(p, y)), 0) as tf.Tensor1D;
     const variance = tf.moments(y, 0).variance as tf.Tensor1D;
     return { mse, variance };
   };
 
   return {
-    columns: idx.map((i) => MOTION_COLUMNS[i]!.name),
+    columns: names,
+    groups: groups.map(({ name, columns }) => ({ name, columns })),
     params,
     predict,
     targets,
@@ -94,20 +134,56 @@ export function createEgomotion(config: TrainConfig, rng: Rng): EgomotionModel {
         const y = tf.sum(tf.mul(x, tf.tensor1d([0.299, 0.587, 0.114])), -1, true);
         return encoder.apply(tf.concat([y, y, tf.onesLike(y).mul(0.5)], -1) as tf.Tensor4D);
       }),
+    async prepare(next) {
+      // Float64 sums in JS: a few hundred rows, read once before training.
+      const sum = new Float64Array(k);
+      const sq = new Float64Array(k);
+      let rows = 0;
+      for (let i = 0; i < TARGET_STATS_BATCHES; i++) {
+        const batch = await next();
+        if (batch === undefined) break;
+        if (batch.motion === undefined) throw noMotion();
+        const y = targets(batch.motion);
+        const v = await y.data();
+        y.dispose();
+        disposeBatch(batch);
+        for (let r = 0; r < v.length / k; r++) {
+          for (let j = 0; j < k; j++) {
+            sum[j]! += v[r * k + j]!;
+            sq[j]! += v[r * k + j]! ** 2;
+          }
+          rows++;
+        }
+      }
+      const mean = Array.from(sum, (s) => s / Math.max(1, rows));
+      // A column that never varies keeps std 1: standardising it would divide by zero.
+      const std = Array.from(sq, (s, j) => {
+        const v = s / Math.max(1, rows) - mean[j]! ** 2;
+        return v > 1e-12 ? Math.sqrt(v) : 1;
+      });
+      targetMean.assign(tf.tensor1d(mean));
+      targetStd.assign(tf.tensor1d(std));
+      return {
+        target_columns: names,
+        target_mean: mean.map((v) => +v.toPrecision(6)),
+        target_std: std.map((v) => +v.toPrecision(6)),
+        target_rows: rows,
+      };
+    },
     loss(batch) {
-      const { mse, variance } = errors(batch);
-      return tf.mean(tf.div(mse, tf.add(variance, VARIANCE_EPSILON))) as tf.Scalar;
+      return tf.mean(errors(batch).mse) as tf.Scalar;
     },
     async metrics(batch) {
       const [r2, rmse] = tf.tidy(() => {
         const { mse, variance } = errors(batch);
-        return [tf.sub(1, tf.div(mse, tf.add(variance, VARIANCE_EPSILON))), tf.sqrt(mse)];
+        // Training-batch figures; the held-out R² per group is in egomotion.test.ts.
+        return [tf.sub(1, tf.div(mse, tf.maximum(variance, 1e-12))), tf.sqrt(mse)];
       });
       const [r2v, rmsev] = [(await r2.data()) as Float32Array, (await rmse.data()) as Float32Array];
       tf.dispose([r2, rmse]);
       return {
         r2: Array.from(r2v).map((v) => +v.toFixed(4)),
-        rmse: Array.from(rmsev).map((v) => +v.toPrecision(4)),
+        rmse_standardised: Array.from(rmsev).map((v) => +v.toPrecision(4)),
       };
     },
   };
@@ -116,7 +192,7 @@ export function createEgomotion(config: TrainConfig, rng: Rng): EgomotionModel {
 export const egomotionObjective: Objective = {
   name: 'egomotion',
   description:
-    "self-motion from consecutive frame pairs: the head's velocity and angular velocity from motion.npy (Mineault et al. 2021)",
+    "self-motion from consecutive frame pairs: the head's heading and rotation from motion.npy, standardised (Mineault et al. 2021)",
   needs: (c) => ({ clipLength: c.clip ?? 2, eyes: 'left', labels: false, motion: true }),
   create({ config, rng }) {
     if ((config.clip ?? 2) < 2) {
