@@ -33,4 +33,22 @@ export default tseslint.config(
     },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
+  {
+    // One matrix module: gl-matrix comes through scenes/matrix.ts, which makes it float64.
+    files: ['**/*.ts'],
+    ignores: ['scenes/matrix.ts', '**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: 'gl-matrix',
+              message: 'import mat4/quat/vec3 from scenes/matrix.ts (float64 arrays are set there)',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

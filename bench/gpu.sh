@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# GPU training throughput in one go (a few minutes, no network): tfjs on the best GPU backend that
-# starts (tfjs-node-gpu if installed, else WebGPU through the `webgpu` package's Dawn over Vulkan)
-# and PyTorch CUDA on the same models. Needs Node ≥ 20 and node_modules from the README install.
-# Prints one JSON object on stdout; exits 0 when a GPU figure was measured, 2 when none could be.
-#   bash bench/gpu.sh [--seconds N]
+# The one prepared device check (bench/gpu-bench.ts), one JSON object on stdout, no network:
+# rendering stereo pairs/s at 256² for each --gl (swiftshader, egl, vulkan; the renderer each gave,
+# render-only and end to end), training images/s of the benchmark encoder and PredNet on
+# tfjs-node-gpu (when installed: deploy/Dockerfile.tfjs-gpu) and on WebGPU (Dawn over Vulkan), and
+# PyTorch CUDA on the same models. Estimated 3-4 min at the defaults (not yet run on a GPU); sections that would start after
+# --budget seconds (default 420) are skipped, so it stays under 8 minutes. Needs Node ≥ 20 and
+# node_modules from the README install (Chromium for the rendering part).
+# Exits 0 when any figure came from a GPU, 2 when none did ("reasons" in the JSON says why).
+#   bash bench/gpu.sh [--seconds N] [--budget S] [--render-size PX]
 set -uo pipefail
 cd "$(dirname "$0")/.."
 fail() {

@@ -14,6 +14,7 @@ export interface DemoArgs {
   workers?: number | undefined;
   browser?: string | undefined;
   gl?: string | undefined;
+  stream?: boolean | undefined;
 }
 
 const DEFAULTS = DemoOptionsSchema.parse({ out: '.' });
@@ -50,6 +51,11 @@ export function demoCommand(y: Argv) {
     .option('gl', {
       type: 'string',
       describe: 'WebGL backend: auto|swiftshader|egl|vulkan (default $DATADIET_GL or auto)',
+    })
+    .option('stream', {
+      type: 'boolean',
+      describe:
+        'render the training diet into each run while it trains (no diet on disk; evaluation splits are still generated)',
     })
     .example('$0 demo --out out/demo', 'the whole pipeline in a few minutes on a laptop CPU')
     .example(
@@ -95,6 +101,7 @@ export async function runDemoCommand(args: DemoArgs, log: (line: string) => void
           workers: args.workers,
           browser: args.browser,
           gl: (args.gl ?? (process.env.DATADIET_GL || undefined)) as GlMode | undefined,
+          stream: args.stream,
         },
         {
           log: (l) => {

@@ -9,6 +9,7 @@ import { demoCommand, runDemoCommand, type DemoArgs } from './demo.ts';
 import { evaluateCommand, runEvaluate, type EvaluateArgs } from './evaluate.ts';
 import { compareCommand, runCompare, type CompareArgs } from './compare.ts';
 import { doctorCommand, runDoctorCommand, type DoctorArgs } from './doctor.ts';
+import { exportCommand, runExport, type ExportArgs } from './export.ts';
 import { runStudyCommand, studyCommand, type StudyArgs } from './study.ts';
 
 type Log = (line: string) => void;
@@ -53,6 +54,11 @@ export function parseCli(argv: string[]) {
       manifestCommand,
     )
     .command(
+      'export',
+      'a trained run as an .onnx file (PyTorch, onnxruntime, Brain-Score), checked by onnxruntime',
+      exportCommand,
+    )
+    .command(
       'doctor',
       'what this machine can render and train with, measured, and the fix for the rest',
       doctorCommand,
@@ -84,6 +90,7 @@ export async function main(
     else if (command === 'demo') await runDemoCommand(args as unknown as DemoArgs, log);
     else if (command === 'evaluate') await runEvaluate(args as unknown as EvaluateArgs, log);
     else if (command === 'compare') await runCompare(args as unknown as CompareArgs, log);
+    else if (command === 'export') await runExport(args as unknown as ExportArgs, log);
     else if (command === 'study') await runStudyCommand(args as unknown as StudyArgs, log);
     else if (command === 'doctor') await runDoctorCommand(args as unknown as DoctorArgs, log);
     return 0;

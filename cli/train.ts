@@ -17,6 +17,7 @@ export interface TrainArgs {
   dataSeed?: number | undefined;
   renderWorkers?: number | undefined;
   replay?: number | undefined;
+  cache?: string | undefined;
   browser?: string | undefined;
   skipCorrupt?: boolean | undefined;
   shuffleBuffer?: number | undefined;
@@ -67,6 +68,11 @@ export function trainCommand(y: Argv) {
     .option('replay', {
       type: 'number',
       describe: 'stream: use each rendered sequence N times (default 1)',
+    })
+    .option('cache', {
+      type: 'string',
+      describe:
+        'stream: also keep the streamed sequences in DIR as an ordinary dataset (shards + manifest; a rerun continues it)',
     })
     .option('browser', { type: 'string', describe: 'stream: Chromium to render with' })
     .option('shuffle-buffer', {
@@ -214,7 +220,14 @@ async function streamFromArgs(args: TrainArgs) {
       { hint: 'pass a dataset folder, or --stream with --preset NAME or --spec FILE' },
     );
   }
-  if (!args.stream) return undefined;
+  if (!args.stream) {
+    if (args.cache !== undefined) {
+      throw new DatadietError('CLI_USAGE', '--cache keeps the sequences of a --stream', {
+        hint: 'add --stream (with --preset or --spec), or drop --cache: --data is on disk already',
+      });
+    }
+    return undefined;
+  }
   const size = intFlag('--render-size', args.renderSize, 8);
   const spec = await resolveSpec({
     preset: args.preset,
@@ -233,6 +246,7 @@ async function streamFromArgs(args: TrainArgs) {
       Math.max(1, Math.floor(availableParallelism() / 2)),
     replay: intFlag('--replay', args.replay, 1) ?? 1,
     browserPath: args.browser,
+    cache: args.cache,
   };
 }
 
@@ -241,7 +255,7 @@ export async function runTrain(args: TrainArgs, log: (line: string) => void): Pr
   const stream = await streamFromArgs(args);
   if (stream) {
     log(
-      `streaming ${stream.spec.name} (${stream.spec.width}×${stream.spec.height}, ${stream.spec.frames} frames, seed ${stream.spec.seed}) from ${stream.workers} render worker(s)${stream.replay > 1 ? `, each sequence used ${stream.replay}×` : ''}`,
+      `streaming ${stream.spec.name} (${stream.spec.width}×${stream.spec.height}, ${stream.spec.frames} frames, seed ${stream.spec.seed}) from ${stream.workers} render worker(s)${stream.replay > 1 ? `, each sequence used ${stream.replay}×` : ''}${stream.cache ? `; keeping them in ${stream.cache}` : ''}`,
     );
   }
   const result = await train({

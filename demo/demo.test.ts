@@ -242,6 +242,38 @@ describe('datadiet demo (tiny)', () => {
     }
   });
 
+  it('--stream trains every run on a stream of the diet; no diet on disk; not resumable without it', async () => {
+    // The evaluation splits are the same datasets (same fingerprints): reused, not rendered again.
+    const fresh = join(await tempDir('demo-stream'), 'demo');
+    await mkdir(join(fresh, 'data'), { recursive: true });
+    for (const d of ROLES.slice(1)) await symlink(join(out, 'data', d), join(fresh, 'data', d));
+    const r = await runCli(['demo', '--out', fresh, ...TINY, '--stream']);
+    expect(r.err).toEqual([]);
+    expect(r.code).toBe(0);
+    expect(r.out.join('\n')).toMatch(/train sfa on a stream of shortcut-correlated/);
+    const rec = await readRecord(fresh);
+    expect(rec.options.stream).toBe(true);
+    expect(rec.datasets.find((d) => d.name === 'diet')).toMatchObject({
+      streamed: true,
+      dir: null,
+    });
+    expect(rec.stages.map((s) => `${s.name}:${s.status}`)).toEqual([
+      ...ROLES.slice(1).map((d) => `generate ${d}:reused`),
+      ...RUNS.map((n) => `train ${n}:ran`),
+      'evaluate:ran',
+    ]);
+    await expect(stat(join(fresh, 'data', 'diet'))).rejects.toThrow(/ENOENT/);
+    for (const n of RUNS) {
+      const run = JSON.parse(await readFile(join(fresh, 'runs', n, 'run.json'), 'utf8'));
+      expect(run.data.stream.spec.seed).toBe(datasetSeed(0, 'diet'));
+      expect(run.position.sequence).toBeGreaterThan(0);
+    }
+    expect(rec.table?.map((row) => row.name)).toEqual(Object.values(MODEL_NAMES));
+    const again = await runCli(['demo', '--out', fresh, ...TINY]);
+    expect(again.code).toBe(3);
+    expect(again.err.join('\n')).toMatch(/OUT_DIR_MISMATCH.*--stream true/);
+  }, 300_000);
+
   it('refuses to resume a demo folder with a different --size, naming the flag', async () => {
     const r = await runCli(['demo', '--out', out, ...TINY.slice(2), '--size', '24']);
     expect(r.code).toBe(3);

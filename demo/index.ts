@@ -26,6 +26,7 @@ export { planDatasets, type DatasetsInput } from './plan.ts';
 export {
   generateStage,
   trainStage,
+  dietSource,
   runStep,
   elapsed,
   type StageContext,

@@ -26,6 +26,11 @@ export const DemoOptionsSchema = z.strictObject({
   browser: z.string().min(1).optional(),
   /** WebGL backend for every dataset (`--gl`; generator/gl.ts). */
   gl: z.enum(GL_MODES).default('auto'),
+  /**
+   * Render the diet into each run while it trains (`--stream`) instead of generating it first:
+   * nothing of it is written, every run sees new sequences. Evaluation splits stay on disk.
+   */
+  stream: z.boolean().default(false),
 });
 export type DemoOptionsInput = z.input<typeof DemoOptionsSchema>;
 export type DemoOptions = z.infer<typeof DemoOptionsSchema>;
@@ -40,6 +45,8 @@ export interface DatasetPlan {
   dir: string;
   /** Merged over the preset by `resolveSpec`, like CLI flags. */
   overrides: SpecInput;
+  /** Streamed into the runs (`--stream`), never generated: `dir` stays empty. */
+  streamed?: boolean;
 }
 
 export interface RunPlan {
@@ -93,6 +100,8 @@ export interface DatasetsInput {
   dietPreset?: string | undefined;
   /** Merged into every dataset's spec (e.g. the study's camera framing). */
   extra?: SpecInput | undefined;
+  /** The diet is streamed into the runs (`--stream`), not generated. */
+  stream?: boolean | undefined;
 }
 
 /**
@@ -123,6 +132,7 @@ export function planDatasets(o: DatasetsInput): DatasetPlan[] {
       purpose: `training diet (${diet}): ${DIET_FRAMES}-frame stereo videos`,
       dir: join(o.out, 'data', 'diet'),
       overrides: { ...split('diet', DIET_FRAMES, o.dietSequences), objects },
+      ...(o.stream ? { streamed: true } : {}),
     },
     {
       name: 'probe',
@@ -160,6 +170,7 @@ export function planDemo(input: DemoOptionsInput): DemoPlan {
     dietSequences: sequences,
     evalSequences: sequences,
     seed,
+    stream: options.stream,
   });
   // Every objective at its defaults: the demo compares objectives, not tuning.
   const runs: RunPlan[] = (['sfa', 'prednet', 'supervised'] as const).map((objective) => ({
@@ -171,6 +182,9 @@ export function planDemo(input: DemoOptionsInput): DemoPlan {
       steps: options.steps,
       seed,
       checkpointEvery: Math.max(1, Math.min(100, options.steps)),
+      // A stream renders the whole shuffle buffer before the first step; on disk the buffer is
+      // bounded by the diet's clips anyway. `--sequences` clips keep a stream's start comparable.
+      ...(options.stream ? { shuffleBuffer: Math.min(1024, sequences) } : {}),
     },
   }));
   return { options, datasets, runs, reportDir: join(out, 'report') };

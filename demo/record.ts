@@ -40,7 +40,8 @@ export interface StageRecord {
 export interface DemoRecord {
   format: typeof DEMO_FORMAT;
   /** The options that shape the outputs; a rerun must match them to resume. */
-  options: Pick<DemoOptions, 'size' | 'sequences' | 'steps' | 'seed' | 'backend' | 'workers'>;
+  options: Pick<DemoOptions, 'size' | 'sequences' | 'steps' | 'seed' | 'backend' | 'workers'> &
+    Partial<Pick<DemoOptions, 'stream'>>;
   seed: number;
   versions: { datadiet: string; node: string; tfjs: string; three: string };
   /** The Chromium executable that renders the datasets. */
@@ -96,17 +97,19 @@ export async function readDemoRecord(out: string): Promise<DemoRecord | null> {
 }
 
 /** The options that change what the datasets and runs hold (steps may grow: runs continue). */
-const SHAPING = ['size', 'sequences', 'seed'] as const;
+const SHAPING = ['size', 'sequences', 'seed', 'stream'] as const;
 
 /** A folder holding a demo made with other sizes or seed cannot be resumed; say which flag. */
 export function checkResumable(previous: DemoRecord | null, options: DemoOptions, out: string) {
   if (!previous?.options) return;
   for (const key of SHAPING) {
-    if (previous.options[key] !== options[key]) {
+    // Records from before --stream existed were made from a generated diet.
+    const before = key === 'stream' ? (previous.options.stream ?? false) : previous.options[key];
+    if (before !== options[key]) {
       throw new DatadietError(
         'OUT_DIR_MISMATCH',
-        `${out} holds a demo made with --${key} ${previous.options[key]}, not ${options[key]}`,
-        { hint: `pass --${key} ${previous.options[key]} to resume it, or use a new --out` },
+        `${out} holds a demo made with --${key} ${before}, not ${options[key]}`,
+        { hint: `pass --${key} ${before} to resume it, or use a new --out` },
       );
     }
   }

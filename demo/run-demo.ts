@@ -67,6 +67,7 @@ export async function runDemo(input: DemoOptionsInput, hooks: DemoHooks = {}): P
       seed: options.seed,
       backend: options.backend,
       workers: options.workers,
+      stream: options.stream,
     },
     seed: options.seed,
     versions: v,
@@ -77,7 +78,8 @@ export async function runDemo(input: DemoOptionsInput, hooks: DemoHooks = {}): P
       name: d.name,
       preset: d.preset,
       purpose: d.purpose,
-      dir: d.dir,
+      dir: d.streamed ? null : d.dir,
+      ...(d.streamed ? { streamed: true } : {}),
     })),
     runs: plan.runs.map((r) => ({ name: r.name, objective: r.objective, dir: r.dir })),
     stages: [],
@@ -96,7 +98,8 @@ export async function runDemo(input: DemoOptionsInput, hooks: DemoHooks = {}): P
     log,
     progress: (p) => hooks.onProgress?.(p),
   };
-  const total = plan.datasets.length + plan.runs.length + 1;
+  const generated = plan.datasets.filter((d) => !d.streamed);
+  const total = generated.length + plan.runs.length + 1;
   const finish = async (outcome: StageOutcome, cpuStart: NodeJS.CpuUsage) => {
     const cpu = process.cpuUsage(cpuStart);
     const cpu_seconds = +((cpu.user + cpu.system) / 1e6).toFixed(2);
@@ -107,16 +110,17 @@ export async function runDemo(input: DemoOptionsInput, hooks: DemoHooks = {}): P
     hooks.onStage?.(s, record.stages.length, total);
   };
 
-  for (const d of plan.datasets) {
+  for (const d of generated) {
     log(`[${record.stages.length + 1}/${total}] generate ${d.name} (${d.preset}): ${d.purpose}`);
     const cpu = process.cpuUsage();
     await finish(await generateStage(d, ctx), cpu);
   }
   const diet = plan.datasets.find((d) => d.name === 'diet')!;
   for (const r of plan.runs) {
-    log(`[${record.stages.length + 1}/${total}] train ${r.name} on ${diet.dir}`);
+    const on = diet.streamed ? `a stream of ${diet.preset} (rendered while it trains)` : diet.dir;
+    log(`[${record.stages.length + 1}/${total}] train ${r.name} on ${on}`);
     const cpu = process.cpuUsage();
-    await finish(await trainStage(r, diet.dir, ctx), cpu);
+    await finish(await trainStage(r, diet, ctx), cpu);
   }
   log(`[${record.stages.length + 1}/${total}] evaluate and compare the ${plan.runs.length} runs`);
   const cpu = process.cpuUsage();

@@ -141,14 +141,35 @@ export async function runStep(runDir: string): Promise<number> {
   return json?.modelTopology?.step ?? 0;
 }
 
+/**
+ * Where a run's diet comes from: `train`'s `data` (the generated dataset), or its `stream` source
+ * (`--stream`: the diet's spec rendered while the run trains). Exported for commands that plan
+ * runs on a demo-style diet (e.g. a study).
+ */
+export async function dietSource(
+  diet: DatasetPlan,
+  ctx: Pick<StageContext, 'options' | 'renderer'>,
+) {
+  if (!diet.streamed) return { data: diet.dir };
+  return {
+    stream: {
+      spec: await resolveSpec({ preset: diet.preset, overrides: diet.overrides }),
+      workers: ctx.options.workers,
+      browserPath: ctx.options.browser,
+      gl: { gl: ctx.renderer.gl, renderer: ctx.renderer.renderer },
+    },
+  };
+}
+
 export async function trainStage(
   r: TrainPlan,
-  data: string,
+  diet: DatasetPlan,
   ctx: StageContext,
 ): Promise<StageOutcome> {
   const t0 = performance.now();
   const name = `train ${r.name}`;
   const steps = r.config.steps;
+  const data = diet.streamed ? `stream of ${diet.preset}` : diet.dir;
   const base = { objective: r.objective, data, steps };
   const reached = await runStep(r.dir);
   if (reached >= steps) {
@@ -163,7 +184,7 @@ export async function trainStage(
     };
   }
   const result = await train({
-    data,
+    ...(await dietSource(diet, ctx)),
     out: r.dir,
     backend: ctx.backend,
     config: r.config,

@@ -2,8 +2,11 @@
  * Child process for `datadiet doctor` (a backend's environment, e.g. Dawn's Vulkan ICD, must be
  * set before it loads): starts one training backend, times Adam steps of the default encoder on
  * 32² frames for about `seconds`, and prints {ok, name, reason, images_per_s} or {ok, error, hint}.
+ * Before timing it prints {"ready": true} after the warm-up step and waits for a line on stdin, so
+ * the doctor can start every probe at once and still time them one at a time on a quiet machine.
  *   node bin/run-ts.js doctor/backend-probe.ts BACKEND SECONDS
  */
+import { createInterface } from 'node:readline';
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../core/rng.ts';
 import { selectBackend } from '../training/backend.ts';
@@ -11,6 +14,19 @@ import { createEncoder, EncoderConfigSchema } from '../training/encoder.ts';
 import { Params } from '../training/params.ts';
 
 const [name = 'wasm', secondsText = '2'] = process.argv.slice(3);
+
+/** Resolves on the first line on stdin (or when stdin closes: nobody is waiting to time us). */
+function goSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const rl = createInterface({ input: process.stdin });
+    const done = () => {
+      rl.close();
+      resolve();
+    };
+    rl.once('line', done);
+    rl.once('close', done);
+  });
+}
 const seconds = Number(secondsText);
 try {
   const choice = await selectBackend(name);
@@ -31,6 +47,8 @@ try {
       cost.dispose();
     };
     await step(); // kernel compilation, first allocations
+    console.log(JSON.stringify({ ready: true }));
+    await goSignal();
     let steps = 0;
     const t0 = performance.now();
     while (performance.now() - t0 < seconds * 1000 || steps < 2) {

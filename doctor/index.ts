@@ -3,15 +3,17 @@
  * few seconds of render-only throughput; for each training backend, whether it starts and its
  * images/s on a small encoder (each in a child process: Dawn's Vulkan environment must be set
  * before it loads); the CUDA/cuDNN libraries tfjs-node-gpu needs; the Python peers of the bench.
- * Every unusable item carries the exact fix.
+ * Every unusable item carries the exact fix. Checks (browser launches, child processes, Python
+ * imports) all start at once; the throughput figures are then measured one at a time.
  */
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { isDatadietError } from '../core/errors.ts';
 import { projectRoot } from '../core/paths.ts';
-import { findPython } from '../core/python.ts';
+import { findPythonAsync } from '../core/python.ts';
 import { findBrowser, probeRenderer } from '../generator/browser.ts';
 import { FrameServer } from '../generator/frame-server.ts';
 import { describeRenderer, glMismatch, honours, type ConcreteGl } from '../generator/gl.ts';
@@ -68,69 +70,100 @@ async function renderRate(browser: string, gl: ConcreteGl, seconds: number): Pro
   }
 }
 
-async function renderItems(opts: DoctorOptions, add: (i: DoctorItem) => void) {
+/**
+ * One item's work in two parts: `check` starts at once with every other item's (browser launches,
+ * child processes, Python imports overlap), `finish` runs after every check has settled, one item
+ * at a time, so each throughput figure is measured on an otherwise quiet machine.
+ */
+interface Step {
+  check: Promise<unknown>;
+  finish: () => Promise<DoctorItem[]>;
+}
+
+function renderSteps(opts: DoctorOptions): Step[] {
   let browser: string;
   try {
     browser = findBrowser(opts.browser);
   } catch (e) {
     const err = e as { message: string; hint?: string };
-    add({ area: 'render', name: 'browser', ok: false, detail: err.message, fix: err.hint ?? '' });
-    return;
+    const item = { area: 'render', name: 'browser', ok: false, detail: err.message } as const;
+    return [{ check: Promise.resolve(), finish: async () => [{ ...item, fix: err.hint ?? '' }] }];
   }
-  const version = spawnSync(browser, ['--version'], { encoding: 'utf8', timeout: 30_000 });
-  add({
-    area: 'render',
-    name: 'browser',
-    ok: true,
-    detail: `${browser} (${(version.stdout ?? '').trim() || 'version unknown'})`,
-  });
+  const version = promisify(execFile)(browser, ['--version'], { timeout: 30_000 }).then(
+    (r) => r.stdout.trim(),
+    () => '',
+  );
+  const steps: Step[] = [
+    {
+      check: version,
+      finish: async () => [
+        {
+          area: 'render',
+          name: 'browser',
+          ok: true,
+          detail: `${browser} (${(await version) || 'version unknown'})`,
+        },
+      ],
+    },
+  ];
   for (const gl of ['swiftshader', 'egl', 'vulkan'] as const) {
-    let got: string | null;
-    try {
-      got = await probeRenderer(browser, gl);
-    } catch (e) {
-      add({ area: 'render', name: `--gl ${gl}`, ok: false, detail: (e as Error).message, fix: '' });
-      continue;
-    }
-    const info = got === null ? null : describeRenderer(got);
-    if (info === null || !honours(gl, info)) {
-      const err = glMismatch(gl, got);
-      add({
-        area: 'render',
-        name: `--gl ${gl}`,
-        ok: false,
-        detail: err.message,
-        fix: err.hint ?? '',
-      });
-      continue;
-    }
-    const item: DoctorItem = {
-      area: 'render',
-      name: `--gl ${gl}`,
-      ok: true,
-      detail: `${got} (${info.device === 'hardware' ? 'hardware' : `software: ${info.device}`})`,
-    };
-    if (opts.seconds > 0) {
-      try {
-        item.rate = {
-          value: +(await renderRate(browser, gl, opts.seconds)).toFixed(1),
-          unit: 'stereo pairs/s render-only at 64²',
-        };
-      } catch (e) {
-        item.ok = false;
-        item.detail += `; rendering failed: ${(e as Error).message}`;
-        item.fix = isDatadietError(e) ? (e.hint ?? '') : 'rerun with --gl swiftshader';
-      }
-    }
-    add(item);
+    const probe = probeRenderer(browser, gl).then(
+      (got) => ({ got }),
+      (e: unknown) => ({ error: (e as Error).message }),
+    );
+    steps.push({
+      check: probe,
+      finish: async () => [await renderItem(opts, browser, gl, await probe)],
+    });
   }
+  return steps;
+}
+
+async function renderItem(
+  opts: DoctorOptions,
+  browser: string,
+  gl: ConcreteGl,
+  probe: { got: string | null } | { error: string },
+): Promise<DoctorItem> {
+  const name = `--gl ${gl}`;
+  if ('error' in probe) return { area: 'render', name, ok: false, detail: probe.error, fix: '' };
+  const { got } = probe;
+  const info = got === null ? null : describeRenderer(got);
+  if (info === null || !honours(gl, info)) {
+    const err = glMismatch(gl, got);
+    return { area: 'render', name, ok: false, detail: err.message, fix: err.hint ?? '' };
+  }
+  const item: DoctorItem = {
+    area: 'render',
+    name,
+    ok: true,
+    detail: `${got} (${info.device === 'hardware' ? 'hardware' : `software: ${info.device}`})`,
+  };
+  if (opts.seconds > 0) {
+    try {
+      item.rate = {
+        value: +(await renderRate(browser, gl, opts.seconds)).toFixed(1),
+        unit: 'stereo pairs/s render-only at 64²',
+      };
+    } catch (e) {
+      item.ok = false;
+      item.detail += `; rendering failed: ${(e as Error).message}`;
+      item.fix = isDatadietError(e) ? (e.hint ?? '') : 'rerun with --gl swiftshader';
+    }
+  }
+  return item;
 }
 
 /** Shared libraries the dynamic loader knows (ldconfig's cache). */
-function sharedLibraries(): string {
-  const r = spawnSync('ldconfig', ['-p'], { encoding: 'utf8' });
-  if (r.status === 0) return r.stdout;
-  return spawnSync('/sbin/ldconfig', ['-p'], { encoding: 'utf8' }).stdout ?? '';
+async function sharedLibraries(): Promise<string> {
+  for (const ldconfig of ['ldconfig', '/sbin/ldconfig']) {
+    const out = await promisify(execFile)(ldconfig, ['-p'], { maxBuffer: 64 * 1024 * 1024 }).then(
+      (r) => r.stdout,
+      () => null,
+    );
+    if (out !== null) return out;
+  }
+  return '';
 }
 
 /** tfjs-node-gpu 4.x links libtensorflow 2.9: CUDA 11.x and cuDNN 8 (tfjs#8362, #8505). */
@@ -162,135 +195,227 @@ interface ProbeResult {
   hint?: string | null;
 }
 
-async function probeBackend(
+interface BackendProbe {
+  /** Settles when the child is warmed up and waits to be timed (null), or has finished. */
+  ready: Promise<ProbeResult | null>;
+  /** Lets a ready child time its steps; its result. */
+  measure(): Promise<ProbeResult>;
+  cancel(): void;
+}
+
+/** Starts `doctor/backend-probe.ts` in a child process (see there for the ready/go protocol). */
+function startProbe(
   backend: string,
   seconds: number,
   env: Record<string, string> = {},
-): Promise<ProbeResult> {
+): BackendProbe {
   const root = projectRoot();
-  try {
-    const { stdout } = await promisify(execFile)(
-      process.execPath,
-      [
-        join(root, 'bin', 'run-ts.js'),
-        join(root, 'doctor', 'backend-probe.ts'),
-        backend,
-        String(seconds),
-      ],
-      { env: { ...process.env, ...env }, timeout: 120_000 + seconds * 1000 },
-    );
-    return JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as ProbeResult;
-  } catch (e) {
-    return { ok: false, error: `the probe process failed: ${(e as Error).message.split('\n')[0]}` };
-  }
-}
-
-async function trainItems(opts: DoctorOptions, add: (i: DoctorItem) => void) {
-  const rate = (r: ProbeResult) =>
-    r.images_per_s
-      ? {
-          rate: {
-            value: r.images_per_s,
-            unit: 'images/s (Adam steps, default encoder, 32², batch 8)',
-          },
-        }
-      : {};
-  const tensorflow = await probeBackend('tensorflow', opts.seconds);
-  const cuda = cudaNeeds(sharedLibraries());
-  if (tensorflow.ok) {
-    add({
-      area: 'train',
-      name: 'tensorflow',
-      ok: true,
-      detail: `${tensorflow.reason}; ${cuda.detail}`,
-      ...rate(tensorflow),
+  const child = spawn(
+    process.execPath,
+    [
+      join(root, 'bin', 'run-ts.js'),
+      join(root, 'doctor', 'backend-probe.ts'),
+      backend,
+      String(seconds),
+    ],
+    { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] },
+  );
+  // Two limits: starting and warming up, then (after go) the timed steps. Waiting for go between
+  // them has none: the other items' measurements come first.
+  const kill = () => child.kill('SIGKILL');
+  let timer = setTimeout(kill, 120_000);
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  let onReady!: (r: ProbeResult | null) => void;
+  const ready = new Promise<ProbeResult | null>((res) => (onReady = res));
+  const result = new Promise<ProbeResult>((resolve) => {
+    let last: ProbeResult | null = null;
+    createInterface({ input: child.stdout }).on('line', (l) => {
+      let msg: unknown;
+      try {
+        msg = JSON.parse(l);
+      } catch {
+        return; // a backend's own chatter
+      }
+      if (typeof msg !== 'object' || msg === null) return;
+      if ('ready' in msg) {
+        clearTimeout(timer);
+        onReady(null);
+      } else last = msg as ProbeResult;
     });
-  } else {
-    add({
-      area: 'train',
-      name: 'tensorflow',
-      ok: false,
-      detail: `${tensorflow.error}${cuda.ok ? `; ${cuda.detail}` : `; ${cuda.detail}`}`,
-      fix: cuda.ok
-        ? 'npm install @tensorflow/tfjs-node-gpu (its install script downloads libtensorflow: needs network)'
-        : `${cuda.fix}; then npm install @tensorflow/tfjs-node-gpu`,
-    });
-  }
-  const gpu = await probeBackend('webgpu', opts.seconds);
-  if (gpu.ok) {
-    add({ area: 'train', name: 'webgpu', ok: true, detail: gpu.reason ?? '', ...rate(gpu) });
-  } else {
-    add({ area: 'train', name: 'webgpu', ok: false, detail: gpu.error ?? '', fix: gpu.hint ?? '' });
-    // The same kernels on the software Vulkan device: proves the webgpu path, not a speed.
-    if (existsSync(SWIFTSHADER_VULKAN_ENV.VK_ICD_FILENAMES)) {
-      const soft = await probeBackend('webgpu', Math.min(opts.seconds, 1), {
-        ...SWIFTSHADER_VULKAN_ENV,
-        [SOFTWARE_GPU_ENV]: '1',
-      });
-      add({
-        area: 'train',
-        name: 'webgpu (software, testing only)',
-        ok: soft.ok,
-        detail: soft.ok ? (soft.reason ?? '') : (soft.error ?? ''),
-        ...(soft.ok ? rate(soft) : { fix: soft.hint ?? '' }),
-      });
-    }
-  }
-  const wasm = await probeBackend('wasm', opts.seconds);
-  add({
-    area: 'train',
-    name: 'wasm',
-    ok: wasm.ok,
-    detail: wasm.ok ? (wasm.reason ?? '') : (wasm.error ?? ''),
-    ...(wasm.ok ? rate(wasm) : { fix: wasm.hint ?? 'reinstall: npm ci' }),
-  });
-}
-
-function pythonItems(add: (i: DoctorItem) => void) {
-  const peers: { name: string; modules: string[]; use: string }[] = [
-    { name: 'NumPy', modules: ['numpy'], use: 'reference checks in tests' },
-    { name: 'PyTorch', modules: ['torch'], use: 'the training bench peer (bench/train-bench.ts)' },
-    { name: 'ONNX', modules: ['onnx'], use: 'ONNX baselines in tests' },
-  ];
-  for (const p of peers) {
-    const found = findPython(p.modules);
-    if (found.python === null) {
-      add({
-        area: 'python',
-        name: p.name,
-        ok: false,
-        detail: `for ${p.use}: ${found.reason}`,
-        fix: 'bash scripts/setup-peers.sh',
-      });
-      continue;
-    }
-    let detail = `${found.python} (${p.use})`;
-    if (p.name === 'PyTorch') {
-      const r = spawnSync(
-        found.python,
-        ['-c', 'import torch; print(torch.__version__, torch.cuda.is_available())'],
-        {
-          encoding: 'utf8',
-          timeout: 60_000,
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve(
+        last ?? {
+          ok: false,
+          error: `the probe process failed (${signal ?? `exit ${code}`}): ${stderr.trim().split('\n')[0] ?? ''}`,
         },
       );
-      const [version, cuda] = (r.stdout ?? '').trim().split(' ');
-      detail = `${found.python}: torch ${version ?? '?'}, CUDA ${cuda === 'True' ? 'available' : 'not available'} (${p.use})`;
-    }
-    add({ area: 'python', name: p.name, ok: true, detail });
-  }
+    });
+  });
+  void result.then(onReady); // finished without waiting to be timed (failed, or seconds 0)
+  child.stdin.on('error', () => {}); // a child that exited already
+  return {
+    ready,
+    measure: async () => {
+      timer = setTimeout(kill, 120_000 + seconds * 1000);
+      child.stdin.end('go\n');
+      return result;
+    },
+    cancel: () => {
+      child.kill('SIGKILL');
+    },
+  };
+}
+
+const rateOf = (r: ProbeResult) =>
+  r.images_per_s
+    ? {
+        rate: {
+          value: r.images_per_s,
+          unit: 'images/s (Adam steps, default encoder, 32², batch 8)',
+        },
+      }
+    : {};
+
+const finished = async (p: BackendProbe) => (await p.ready) ?? (await p.measure());
+
+function trainSteps(opts: DoctorOptions): Step[] {
+  const tensorflow = startProbe('tensorflow', opts.seconds);
+  const gpu = startProbe('webgpu', opts.seconds);
+  // The same kernels on the software Vulkan device: proves the webgpu path, not a speed. Started
+  // with the rest; dropped when a hardware adapter works.
+  const soft = existsSync(SWIFTSHADER_VULKAN_ENV.VK_ICD_FILENAMES)
+    ? startProbe('webgpu', Math.min(opts.seconds, 1), {
+        ...SWIFTSHADER_VULKAN_ENV,
+        [SOFTWARE_GPU_ENV]: '1',
+      })
+    : null;
+  const wasm = startProbe('wasm', opts.seconds);
+  const libs = sharedLibraries();
+  return [
+    {
+      check: Promise.all([tensorflow.ready, libs]),
+      finish: async () => {
+        const r = await finished(tensorflow);
+        const cuda = cudaNeeds(await libs);
+        if (r.ok) {
+          return [
+            {
+              area: 'train',
+              name: 'tensorflow',
+              ok: true,
+              detail: `${r.reason}; ${cuda.detail}`,
+              ...rateOf(r),
+            },
+          ];
+        }
+        return [
+          {
+            area: 'train',
+            name: 'tensorflow',
+            ok: false,
+            detail: `${r.error}; ${cuda.detail}`,
+            fix: cuda.ok
+              ? 'npm install @tensorflow/tfjs-node-gpu (its install script downloads libtensorflow: needs network)'
+              : `${cuda.fix}; then npm install @tensorflow/tfjs-node-gpu`,
+          },
+        ];
+      },
+    },
+    {
+      check: Promise.all([gpu.ready, soft?.ready]),
+      finish: async () => {
+        const r = await finished(gpu);
+        if (r.ok) {
+          soft?.cancel();
+          return [
+            { area: 'train', name: 'webgpu', ok: true, detail: r.reason ?? '', ...rateOf(r) },
+          ];
+        }
+        const items: DoctorItem[] = [
+          { area: 'train', name: 'webgpu', ok: false, detail: r.error ?? '', fix: r.hint ?? '' },
+        ];
+        if (soft) {
+          const sr = await finished(soft);
+          items.push({
+            area: 'train',
+            name: 'webgpu (software, testing only)',
+            ok: sr.ok,
+            detail: sr.ok ? (sr.reason ?? '') : (sr.error ?? ''),
+            ...(sr.ok ? rateOf(sr) : { fix: sr.hint ?? '' }),
+          });
+        }
+        return items;
+      },
+    },
+    {
+      check: wasm.ready,
+      finish: async () => {
+        const r = await finished(wasm);
+        return [
+          {
+            area: 'train',
+            name: 'wasm',
+            ok: r.ok,
+            detail: r.ok ? (r.reason ?? '') : (r.error ?? ''),
+            ...(r.ok ? rateOf(r) : { fix: r.hint ?? 'reinstall: npm ci' }),
+          },
+        ];
+      },
+    },
+  ];
+}
+
+function pythonSteps(): Step[] {
+  const peers: { name: string; modules: string[]; use: string; version?: string }[] = [
+    { name: 'NumPy', modules: ['numpy'], use: 'reference checks in tests' },
+    {
+      name: 'PyTorch',
+      modules: ['torch'],
+      use: 'the training bench peer (bench/train-bench.ts)',
+      // One import of torch (seconds) both finds the peer and reads its version.
+      version: 'print("torch", torch.__version__, "CUDA", torch.cuda.is_available())',
+    },
+    { name: 'ONNX', modules: ['onnx'], use: 'ONNX baselines in tests' },
+  ];
+  return peers.map((p) => {
+    const item = (async (): Promise<DoctorItem> => {
+      const found = await findPythonAsync(p.modules, p.version);
+      if (found.python === null) {
+        return {
+          area: 'python',
+          name: p.name,
+          ok: false,
+          detail: `for ${p.use}: ${found.reason}`,
+          fix: 'bash scripts/setup-peers.sh',
+        };
+      }
+      const [, version, , cuda] = (found.stdout ?? '').trim().split(' ');
+      const detail = p.version
+        ? `${found.python}: torch ${version || '?'}, CUDA ${cuda === 'True' ? 'available' : 'not available'} (${p.use})`
+        : `${found.python} (${p.use})`;
+      return { area: 'python', name: p.name, ok: true, detail };
+    })();
+    return { check: item, finish: async () => [await item] };
+  });
 }
 
 export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
   const items: DoctorItem[] = [];
-  const add = (i: DoctorItem) => {
-    items.push(i);
-    opts.onItem?.(i);
-  };
   const want = (a: DoctorItem['area']) => opts.only === undefined || opts.only.includes(a);
-  if (want('render')) await renderItems(opts, add);
-  if (want('train')) await trainItems(opts, add);
-  if (want('python')) pythonItems(add);
+  const steps = [
+    ...(want('render') ? renderSteps(opts) : []),
+    ...(want('train') ? trainSteps(opts) : []),
+    ...(want('python') ? pythonSteps() : []),
+  ];
+  await Promise.allSettled(steps.map((s) => s.check));
+  for (const s of steps) {
+    for (const i of await s.finish()) {
+      items.push(i);
+      opts.onItem?.(i);
+    }
+  }
   return {
     items,
     canRender:

@@ -59,7 +59,7 @@ export async function clickmeAlignment(opts: {
   const all = Array.from({ length: n }, (_, i) => i);
 
   // The main readout, as for every model: a probe fitted on the other (stratified) folds.
-  const feats = extractFeatures({
+  const feats = await extractFeatures({
     features: (x) => opts.model.features(x),
     images: set.images,
     n,

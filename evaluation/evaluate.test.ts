@@ -322,7 +322,7 @@ describe('trained runs, compare and the HTML report', () => {
       // split, α by the same inner CV, the same held-out rows.
       const model = await loadEvalModel(path);
       const set = await loadProbeSet({ dir: correlated, flag: '--data', maxSamples: 24 });
-      const f = extractFeatures({ ...set, features: (x) => model.features(x) });
+      const f = await extractFeatures({ ...set, features: (x) => model.features(x) });
       model.dispose();
       const rng = new Rng(0, 'evaluate');
       const split = splitIndices({

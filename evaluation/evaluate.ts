@@ -207,7 +207,7 @@ export async function evaluateModel(o: EvaluateOptions): Promise<EvalMetrics> {
     }
 
     // One readout for every model: a ridge probe on frozen features, α by inner CV on the fit rows.
-    const feats = extractFeatures({
+    const feats = await extractFeatures({
       ...data,
       features: (x) => model.features(x),
       onBatch: (d) => progress({ stage: 'features', done: d, total: data.n }),
@@ -290,7 +290,7 @@ export async function evaluateModel(o: EvaluateOptions): Promise<EvalMetrics> {
     let ownHead: EvalMetrics['own_head'] = null;
     if (model.logits !== undefined && own === numClasses) {
       const logitsFn = model.logits;
-      const lg = extractFeatures({ ...data, features: (x) => logitsFn(x) });
+      const lg = await extractFeatures({ ...data, features: (x) => logitsFn(x) });
       const pred = argmaxRows(Float64Array.from(lg.data), data.n, lg.dim);
       const hits = split.heldOut.map((r) => (pred[r] === data.labels[r] ? 1 : 0));
       const ownPart = await partScoresOf(logitsFn, 'own-head saliency');
@@ -308,7 +308,7 @@ export async function evaluateModel(o: EvaluateOptions): Promise<EvalMetrics> {
     let decorFeats: { data: Float32Array; dim: number } | null = null;
     if (decor) {
       progress({ stage: 'decorrelated', done: 0, total: decor.n });
-      decorFeats = extractFeatures({ ...decor, features: (x) => model.features(x) });
+      decorFeats = await extractFeatures({ ...decor, features: (x) => model.features(x) });
       const pred = predictRows(probe, decorFeats.data, allRows(decor.n));
       const hits = Array.from(pred, (p, i) => (p === decor.labels[i] ? 1 : 0));
       const acc = mean(hits);
@@ -348,7 +348,7 @@ export async function evaluateModel(o: EvaluateOptions): Promise<EvalMetrics> {
     let shapeBias: EvalMetrics['shape_bias'] = null;
     if (cue) {
       progress({ stage: 'cue-conflict', done: 0, total: cue.n });
-      const cueFeats = extractFeatures({ ...cue, features: (x) => model.features(x) });
+      const cueFeats = await extractFeatures({ ...cue, features: (x) => model.features(x) });
       const outcomesWith = (p: LinearProbe) =>
         cueOutcomes(cue, predictRows(p, cueFeats.data, allRows(cue.n)));
       const summary = (outcomes: CueOutcome[], r: Rng) => {

@@ -1,7 +1,8 @@
 /** Frozen features of in-memory image sets, batched, with progress. */
 import * as tf from '@tensorflow/tfjs';
 
-export function extractFeatures(opts: {
+/** Async reads: tfjs-webgpu in Node has no dataSync, so evaluation runs on every backend. */
+export async function extractFeatures(opts: {
   features: (x: tf.Tensor4D) => tf.Tensor2D;
   images: Float32Array;
   n: number;
@@ -9,7 +10,7 @@ export function extractFeatures(opts: {
   w: number;
   batchSize?: number;
   onBatch?: (done: number) => void;
-}): { data: Float32Array; dim: number } {
+}): Promise<{ data: Float32Array; dim: number }> {
   const bs = opts.batchSize ?? 32;
   const px = opts.h * opts.w * 3;
   const parts: Float32Array[] = [];
@@ -22,7 +23,7 @@ export function extractFeatures(opts: {
       ),
     );
     dim = f.shape[1];
-    parts.push(f.dataSync() as Float32Array);
+    parts.push((await f.data()) as Float32Array);
     f.dispose();
     opts.onBatch?.(s + m);
   }

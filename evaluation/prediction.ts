@@ -33,30 +33,44 @@ function window2d(size: number, sigma: number): tf.Tensor4D {
 }
 
 /** SSIM (Wang et al. 2004, data range 1, 'valid' windows) of each image pair of [N, H, W, 3]. */
-export function ssimPerImage(a: tf.Tensor4D, b: tf.Tensor4D): Float32Array {
-  return tf.tidy(() => {
-    const size = Math.min(SSIM_WINDOW, a.shape[1], a.shape[2]);
-    const win = window2d(size, SSIM_SIGMA);
-    const f = (x: tf.Tensor4D) => tf.depthwiseConv2d(x, win, 1, 'valid');
-    const C1 = 0.01 ** 2;
-    const C2 = 0.03 ** 2;
-    const ma = f(a);
-    const mb = f(b);
-    const saa = tf.sub(f(tf.mul(a, a)), tf.mul(ma, ma));
-    const sbb = tf.sub(f(tf.mul(b, b)), tf.mul(mb, mb));
-    const sab = tf.sub(f(tf.mul(a, b)), tf.mul(ma, mb));
-    const num = tf.mul(tf.add(tf.mul(tf.mul(ma, mb), 2), C1), tf.add(tf.mul(sab, 2), C2));
-    const den = tf.mul(
-      tf.add(tf.add(tf.mul(ma, ma), tf.mul(mb, mb)), C1),
-      tf.add(tf.add(saa, sbb), C2),
-    );
-    return tf.mean(tf.div(num, den), [1, 2, 3]).dataSync() as Float32Array;
-  });
+export async function ssimPerImage(a: tf.Tensor4D, b: tf.Tensor4D): Promise<Float32Array> {
+  return readAndDispose(
+    tf.tidy(() => {
+      const size = Math.min(SSIM_WINDOW, a.shape[1], a.shape[2]);
+      const win = window2d(size, SSIM_SIGMA);
+      const f = (x: tf.Tensor4D) => tf.depthwiseConv2d(x, win, 1, 'valid');
+      const C1 = 0.01 ** 2;
+      const C2 = 0.03 ** 2;
+      const ma = f(a);
+      const mb = f(b);
+      const saa = tf.sub(f(tf.mul(a, a)), tf.mul(ma, ma));
+      const sbb = tf.sub(f(tf.mul(b, b)), tf.mul(mb, mb));
+      const sab = tf.sub(f(tf.mul(a, b)), tf.mul(ma, mb));
+      const num = tf.mul(tf.add(tf.mul(tf.mul(ma, mb), 2), C1), tf.add(tf.mul(sab, 2), C2));
+      const den = tf.mul(
+        tf.add(tf.add(tf.mul(ma, ma), tf.mul(mb, mb)), C1),
+        tf.add(tf.add(saa, sbb), C2),
+      );
+      return tf.mean(tf.div(num, den), [1, 2, 3]);
+    }),
+  );
+}
+
+/**
+ * Reads a tensor and frees it. Async: tfjs-webgpu in Node has no synchronous read (its dataSync
+ * needs OffscreenCanvas), so every read on an evaluation path awaits `data()`.
+ */
+async function readAndDispose(t: tf.Tensor): Promise<Float32Array> {
+  try {
+    return (await t.data()) as Float32Array;
+  } finally {
+    t.dispose();
+  }
 }
 
 /** Mean SSIM of two batches [N, H, W, 3]. */
-export function ssim(a: tf.Tensor4D, b: tf.Tensor4D): number {
-  const v = ssimPerImage(a, b);
+export async function ssim(a: tf.Tensor4D, b: tf.Tensor4D): Promise<number> {
+  const v = await ssimPerImage(a, b);
   return v.reduce((x, y) => x + y, 0) / v.length;
 }
 
@@ -111,7 +125,7 @@ export async function predictionMetrics(opts: {
   const perT = { mse: [] as number[], copy: [] as number[] };
   const examples: PredictionResult['examples'] = [];
   const rowMse = (x: tf.Tensor4D, y: tf.Tensor4D) =>
-    tf.tidy(() => tf.mean(tf.squaredDifference(x, y), [1, 2, 3]).dataSync() as Float32Array);
+    readAndDispose(tf.tidy(() => tf.mean(tf.squaredDifference(x, y), [1, 2, 3])));
   for await (const b of loader.batches()) {
     if (clips >= opts.maxClips) {
       disposeBatch(b);
@@ -131,10 +145,10 @@ export async function predictionMetrics(opts: {
       const p = preds[t]!;
       const target = frames[t]!;
       const prev = frames[t - 1]!;
-      const m = rowMse(p, target);
-      const c = rowMse(prev, target);
-      const sp = ssimPerImage(p, target);
-      const sc = ssimPerImage(prev, target);
+      const m = await rowMse(p, target);
+      const c = await rowMse(prev, target);
+      const sp = await ssimPerImage(p, target);
+      const sc = await ssimPerImage(prev, target);
       for (let i = 0; i < B; i++) {
         acc.mse[i]! += m[i]! / (T - 1);
         acc.copy[i]! += c[i]! / (T - 1);
@@ -151,14 +165,16 @@ export async function predictionMetrics(opts: {
     const want = opts.examples ?? 4;
     for (let i = 0; i < B && examples.length < want; i++) {
       const pick = (x: tf.Tensor4D, clip = false) =>
-        tf.tidy(() => {
-          const one = x.slice([i, 0, 0, 0], [1, h, w, 3]);
-          return (clip ? tf.clipByValue(one, 0, 1) : one).dataSync() as Float32Array;
-        });
+        readAndDispose(
+          tf.tidy(() => {
+            const one = x.slice([i, 0, 0, 0], [1, h, w, 3]);
+            return clip ? tf.clipByValue(one, 0, 1) : one;
+          }),
+        );
       examples.push({
-        previous: pick(frames[T - 2]!),
-        prediction: pick(preds[T - 1]!, true),
-        target: pick(frames[T - 1]!),
+        previous: await pick(frames[T - 2]!),
+        prediction: await pick(preds[T - 1]!, true),
+        target: await pick(frames[T - 1]!),
       });
     }
     tf.dispose([...preds, ...frames]);

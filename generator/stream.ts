@@ -12,6 +12,7 @@ import type { Spec } from '../scenes/spec.ts';
 import { findBrowser } from './browser.ts';
 import { sequenceKey } from './dataset-meta.ts';
 import { FrameServer } from './frame-server.ts';
+import type { ConcreteGl } from './gl.ts';
 import { killQuietly, sequenceMembers } from './generate.ts';
 import { RenderWorker } from './render-worker.ts';
 
@@ -20,6 +21,11 @@ export interface RenderStreamOptions {
   /** Browsers rendering in parallel. */
   workers?: number;
   browserPath?: string | undefined;
+  /**
+   * WebGL backend and the renderer string `chooseGl` found (default SwiftShader, unchecked); the
+   * renderer is part of the stream's fingerprint, as it is of a dataset's.
+   */
+  gl?: { gl: ConcreteGl; renderer?: string } | undefined;
   /** Sequences rendered ahead of the consumer (default 2 per worker). */
   lookahead?: number;
   /** Crashes or hangs tolerated per sequence before giving up. */
@@ -72,7 +78,7 @@ export async function* renderSequences(
   const wait = () => new Promise<void>((res) => waiters.push(res));
   const server = await FrameServer.start();
   const workers = Array.from({ length: nWorkers }, () => ({
-    worker: new RenderWorker(server, browser, opts.sequenceTimeoutMs),
+    worker: new RenderWorker(server, browser, opts.sequenceTimeoutMs, opts.gl),
     opened: false,
   }));
 

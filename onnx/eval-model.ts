@@ -10,6 +10,7 @@ import { DatadietError } from '../core/errors.ts';
 import type { EvalModel } from '../evaluation/models.ts';
 import { resizeTo } from '../evaluation/models.ts';
 import { OnnxGraph } from './graph.ts';
+import { decodeModel, metadata } from './proto.ts';
 
 export interface Preprocessing {
   input_size: [number, number];
@@ -30,6 +31,28 @@ export const IMAGENET_PREPROCESSING: Omit<Preprocessing, 'input_size'> = {
 
 /** Metadata key under which `datadiet export` records its preprocessing (JSON). */
 export const PREPROCESSING_KEY = 'datadiet.preprocessing';
+
+/** Metadata keys `datadiet export` writes and evaluation reads (besides PREPROCESSING_KEY). */
+export const EXPORT_META = {
+  /** The value the probe reads. */
+  features: 'datadiet.features',
+  /** The output that is the model's own class logits. */
+  logits: 'datadiet.logits',
+  /** JSON list of the inputs that each receive the image. */
+  imageInputs: 'datadiet.image_inputs',
+  /** Set on a recurrent (PredNet) step: not an image model. */
+  recurrent: 'datadiet.recurrent',
+} as const;
+
+function parseList(s: string | undefined): string[] | undefined {
+  if (s === undefined) return undefined;
+  try {
+    const v = JSON.parse(s) as unknown;
+    return Array.isArray(v) && v.every((x) => typeof x === 'string') ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 export interface OnnxEvalOptions {
   /** The .onnx file. */
@@ -88,10 +111,23 @@ export async function loadOnnxEvalModel(o: OnnxEvalOptions): Promise<EvalModel> 
       cause: e,
     });
   }
-  const graph = OnnxGraph.fromBytes(bytes, o.file);
-  const input = graph.inputs[0];
+  const proto = decodeModel(bytes, o.file);
+  const meta = metadata(proto);
+  if (meta[EXPORT_META.recurrent] !== undefined) {
+    throw new DatadietError(
+      'MODEL_DATA_MISMATCH',
+      `${o.file} is a recurrent PredNet step exported by datadiet, not an image model`,
+      { hint: 'evaluate the PredNet run folder itself (--model runs/prednet)' },
+    );
+  }
+  const graph = new OnnxGraph(proto, o.file);
+  // `datadiet export` names the inputs that each take the image (egomotion: both frames of a
+  // still pair, as a run is evaluated); any other model must take exactly one.
+  const imageInputs = parseList(meta[EXPORT_META.imageInputs]) ?? graph.inputs.map((i) => i.name);
+  const input = graph.inputs.find((i) => i.name === imageInputs[0]);
   if (
-    graph.inputs.length !== 1 ||
+    imageInputs.length !== graph.inputs.length ||
+    (imageInputs.length !== 1 && meta[EXPORT_META.imageInputs] === undefined) ||
     !input ||
     (input.shape.length !== 4 && input.shape.length !== 0)
   ) {
@@ -103,8 +139,14 @@ export async function loadOnnxEvalModel(o: OnnxEvalOptions): Promise<EvalModel> 
     );
   }
   const pre = preprocessingOf(graph, o.preprocessing);
-  const head = graph.outputs[0]!;
-  const classifierIn = graph.classifierInput();
+  // A datadiet export says what the probe reads and which output (if any) is a class head.
+  const ours = meta[EXPORT_META.features] !== undefined;
+  const head = ours ? meta[EXPORT_META.logits] : graph.outputs[0]!;
+  const classifierIn = ours
+    ? head === undefined
+      ? null
+      : meta[EXPORT_META.features]!
+    : graph.classifierInput();
   let featureValue: string;
   if (o.features !== undefined) {
     const v = graph.resolveValue(o.features);
@@ -119,7 +161,7 @@ export async function loadOnnxEvalModel(o: OnnxEvalOptions): Promise<EvalModel> 
       );
     }
     featureValue = v;
-  } else featureValue = classifierIn ?? head;
+  } else featureValue = ours ? meta[EXPORT_META.features]! : (classifierIn ?? head!);
   const hasHead = classifierIn !== null;
 
   const mean = tf.tensor1d(pre.mean);
@@ -130,11 +172,13 @@ export async function loadOnnxEvalModel(o: OnnxEvalOptions): Promise<EvalModel> 
     if (pre.channel_order === 'bgr') r = tf.reverse(r, 3);
     return tf.transpose(tf.div(tf.sub(r, mean), std), [0, 3, 1, 2]);
   };
-  const run = (x: tf.Tensor4D, value: string) =>
-    graph.run({ [input.name]: toInput(x) }, [value])[0]!;
+  const run = (x: tf.Tensor4D, value: string) => {
+    const image = toInput(x);
+    return graph.run(Object.fromEntries(imageInputs.map((n) => [n, image])), [value])[0]!;
+  };
   // Probe the head's width once (a zero image) so the own-head column knows its class count.
   let headClasses: number | undefined;
-  if (hasHead) {
+  if (hasHead && head !== undefined) {
     const probe = tf.tidy(() => run(tf.zeros([1, ...pre.input_size, 3]), head).shape);
     headClasses = probe.length === 2 ? probe[1] : undefined;
   }
@@ -150,7 +194,7 @@ export async function loadOnnxEvalModel(o: OnnxEvalOptions): Promise<EvalModel> 
       path: o.path,
       format: 'onnx',
       input_size: pre.input_size,
-      features: `ONNX value ${featureValue}${featureValue === classifierIn && o.features === undefined ? ' (input of the final classifier layer)' : ''}`,
+      features: `ONNX value ${featureValue}${ours && o.features === undefined ? ' (named by the export)' : featureValue === classifierIn && o.features === undefined ? ' (input of the final classifier layer)' : ''}`,
       pooling:
         'global average over H×W for an NCHW map, over tokens for [N, T, C], else none/flattened',
       own_head_classes: headClasses,
@@ -158,7 +202,10 @@ export async function loadOnnxEvalModel(o: OnnxEvalOptions): Promise<EvalModel> 
     },
     identity,
     features: (x) => pool(run(x, featureValue)),
-    logits: headClasses !== undefined ? (x) => run(x, head) as tf.Tensor2D : undefined,
+    logits:
+      headClasses !== undefined && head !== undefined
+        ? (x) => run(x, head) as tf.Tensor2D
+        : undefined,
     dispose: () => {
       graph.dispose();
       tf.dispose([mean, std]);

@@ -90,6 +90,9 @@ describe.skipIf(!peer.python)('evaluate --model *.onnx', () => {
     expect(m.model.features).toMatch(/input of the final classifier layer/);
     expect(m.model.feature_dim).toBe(512);
     expect(m.model.own_head_classes).toBe(1000);
+    // An ImageNet head over other classes: our categories go through the probe only (no
+    // own-head columns on them); the head scores ClickMe below.
+    expect(m.own_head).toBeNull();
     expect(m.model.preprocessing).toEqual({
       input_size: [SIDE, SIDE],
       range: 1,

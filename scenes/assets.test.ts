@@ -16,7 +16,7 @@ import {
 import { categoryIndex, CATEGORIES } from './categories.ts';
 import { parseSpec } from './load-spec.ts';
 import { prepareSampler, sampleScene } from './sampler.ts';
-import { rotate } from './vec.ts';
+import { rotate } from './matrix.ts';
 import type { Vec3 } from './types.ts';
 
 let dir: string;

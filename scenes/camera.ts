@@ -1,10 +1,7 @@
-import { glMatrix, mat4, quat, vec3 } from 'gl-matrix';
 import type { Rng } from '../core/rng.ts';
 import type { Spec, TrajectorySpec } from './spec.ts';
+import { mat4, quat, vec3 } from './matrix.ts';
 import type { Mat4, Vec3 } from './types.ts';
-
-// Float64 everywhere: poses are ground truth, and float32 would cost ~1e-7 relative per operation.
-glMatrix.setMatrixArrayType(Array);
 
 const DEG = Math.PI / 180;
 

@@ -7,7 +7,7 @@ import { COLOUR_NAMES, MAX_DESCRIBED, captionScene, colourName } from './caption
 import { CATEGORY_NAMES } from './categories.ts';
 import { GROUND_KINDS } from './spec.ts';
 import { parseSpec } from './load-spec.ts';
-import { rotationOf } from './motion.ts';
+import { rotationOf } from './matrix.ts';
 import { findPreset } from './presets.ts';
 import { prepareSampler, sampleScene } from './sampler.ts';
 import type { SceneRecord, Vec3 } from './types.ts';

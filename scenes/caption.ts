@@ -6,7 +6,8 @@
  * synonym, which word order) is drawn from a seeded stream, so a record always gets the same caption.
  */
 import { Rng } from '../core/rng.ts';
-import { applyTransposed, motionSignals, rotationOf } from './motion.ts';
+import { applyTransposed, rotationOf } from './matrix.ts';
+import { motionSignals } from './motion.ts';
 import type { MaterialRecord, ObjectRecord, SceneRecord, Vec3 } from './types.ts';
 
 /** Basic colour terms (Berlin & Kay's eleven, plus cyan) with a typical sRGB value each. */

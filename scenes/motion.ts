@@ -12,10 +12,18 @@
  * the scheme is fixed, a user can invert it exactly: inc_0 = ω_0/fps, inc_t = 2ω_t/fps − inc_{t−1},
  * R_{t+1} = R_t exp(inc_t) (and the same leapfrog for positions).
  */
-import type { Mat4, SceneRecord, Vec3 } from './types.ts';
+import {
+  apply,
+  applyTransposed,
+  mul3,
+  mulTransposed,
+  rotationOf,
+  translationOf,
+  type Mat3,
+} from './matrix.ts';
+import type { SceneRecord, Vec3 } from './types.ts';
 
-/** Row-major 3×3 rotation. */
-export type Mat3 = [number, number, number, number, number, number, number, number, number];
+export type { Mat3 } from './matrix.ts';
 
 /** Standard gravity, m/s². */
 export const GRAVITY = 9.80665;
@@ -118,46 +126,6 @@ export interface MotionSignals {
   columns: readonly MotionColumn[];
   /** Row-major [frames, columns], float64. */
   data: Float64Array;
-}
-
-// ---- small float64 rotation helpers (row-major 3×3) ----
-
-export function rotationOf(m: Mat4): Mat3 {
-  const r = (i: number, j: number) => m[i]![j]!;
-  return [r(0, 0), r(0, 1), r(0, 2), r(1, 0), r(1, 1), r(1, 2), r(2, 0), r(2, 1), r(2, 2)];
-}
-
-export function translationOf(m: Mat4): Vec3 {
-  return [m[0]![3]!, m[1]![3]!, m[2]![3]!];
-}
-
-/** Aᵀ·B */
-export function mulTransposed(a: Mat3, b: Mat3): Mat3 {
-  const out = new Array<number>(9).fill(0) as Mat3;
-  for (let i = 0; i < 3; i++)
-    for (let j = 0; j < 3; j++) {
-      let s = 0;
-      for (let k = 0; k < 3; k++) s += a[k * 3 + i]! * b[k * 3 + j]!;
-      out[i * 3 + j] = s;
-    }
-  return out;
-}
-
-/** Rᵀ·v (world → head for a world_from_head rotation R). */
-export function applyTransposed(r: Mat3, v: Vec3): Vec3 {
-  return [
-    r[0] * v[0] + r[3] * v[1] + r[6] * v[2],
-    r[1] * v[0] + r[4] * v[1] + r[7] * v[2],
-    r[2] * v[0] + r[5] * v[1] + r[8] * v[2],
-  ];
-}
-
-export function apply(r: Mat3, v: Vec3): Vec3 {
-  return [
-    r[0] * v[0] + r[1] * v[1] + r[2] * v[2],
-    r[3] * v[0] + r[4] * v[1] + r[5] * v[2],
-    r[6] * v[0] + r[7] * v[1] + r[8] * v[2],
-  ];
 }
 
 /**
@@ -300,14 +268,6 @@ export function motionSignals(rec: SceneRecord): MotionSignals {
   return { frames: T, columns: MOTION_COLUMNS, data };
 }
 
-function mul(a: Mat3, b: Mat3): Mat3 {
-  const out = new Array<number>(9).fill(0) as Mat3;
-  for (let i = 0; i < 3; i++)
-    for (let j = 0; j < 3; j++)
-      out[i * 3 + j] = a[i * 3]! * b[j]! + a[i * 3 + 1]! * b[3 + j]! + a[i * 3 + 2]! * b[6 + j]!;
-  return out;
-}
-
 /**
  * The exact inverse of the difference scheme, from a start pose and the rows of a motion array
  * (float32 from a shard is fine): inc_0 = ω_0/fps, inc_t = 2ω_t/fps − inc_{t−1},
@@ -337,7 +297,7 @@ export function integrateMotion(opts: {
     const from = t === 0 ? position[0]! : position[t - 1]!;
     const k = t === 0 ? 1 / fps : 2 / fps;
     position.push([from[0] + v[0] * k, from[1] + v[1] * k, from[2] + v[2] * k]);
-    rotation.push(mul(r, rotationExp(inc)));
+    rotation.push(mul3(r, rotationExp(inc)));
   }
   return { rotation, position };
 }

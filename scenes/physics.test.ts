@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parseSpec } from './load-spec.ts';
 import { prepareSampler, sampleScene } from './sampler.ts';
 import type { ObjectRecord, Pose, Vec3 } from './types.ts';
-import { rotate } from './vec.ts';
+import { rotate } from './matrix.ts';
 
 /** Lowest world y of an object: points on every part's surface (exact at the bottom for each shape). */
 function lowestPoint(o: ObjectRecord, pose: Pose): number {

@@ -3,7 +3,7 @@ import { sampleRig } from './camera.ts';
 import { CATEGORIES, categoryIndex, objectBounds } from './categories.ts';
 import { assetFiles, categoryTable, loadSplatFile, placeAsset } from './assets.ts';
 import { dropInit, loadPhysics, simulateDrop } from './physics.ts';
-import { add, qmul, rotate, rotX, rotY, rotZ } from './vec.ts';
+import { add, qmul, rotate, rotX, rotY, rotZ } from './matrix.ts';
 import {
   hslHex,
   sampleDetailMaterial,

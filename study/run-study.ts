@@ -170,10 +170,11 @@ export async function runStudy(
     await finish(await generateStage(d, ctx), cpu);
   }
   const dir = (name: string) => plan.datasets.find((d) => d.name === name)!.dir;
+  const diet = plan.datasets.find((d) => d.name === 'diet')!;
   for (const r of plan.runs) {
-    log(`[${record.stages.length + 1}/${total}] train ${r.name} on ${dir('diet')}`);
+    log(`[${record.stages.length + 1}/${total}] train ${r.name} on ${diet.dir}`);
     const cpu = process.cpuUsage();
-    await finish(await trainStage(r, dir('diet'), ctx), cpu);
+    await finish(await trainStage(r, diet, ctx), cpu);
   }
 
   log(`[${record.stages.length + 1}/${total}] evaluate ${plan.runs.length} runs, seeds pooled`);

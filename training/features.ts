@@ -1,6 +1,6 @@
 /** Per-sequence features of a dataset split, for held-out statistics and linear baselines. */
 import * as tf from '@tensorflow/tfjs';
-import { createLoader, disposeBatch } from './loader.ts';
+import { createLoader, disposeBatch, readDataInfo } from './loader.ts';
 import type { FeatureSequence } from './sfa-linear.ts';
 
 export async function sequenceFeatures(opts: {
@@ -12,11 +12,12 @@ export async function sequenceFeatures(opts: {
   size?: [number, number];
   eye?: 'left' | 'right';
 }): Promise<{ sequences: FeatureSequence[]; dim: number; keys: string[] }> {
-  const probe = await createLoader({ dir: opts.dir, batchSize: 1 });
+  // The manifest, not a probe loader: a loader's default 2-frame clip fails on 1-frame datasets.
+  const info = await readDataInfo(opts.dir);
   const loader = await createLoader({
     dir: opts.dir,
     batchSize: 1,
-    clipLength: probe.info.frames,
+    clipLength: info.frames,
     eyes: opts.eye === 'right' ? 'both' : 'left',
     shuffleBuffer: 1,
     repeat: false,
@@ -35,7 +36,8 @@ export async function sequenceFeatures(opts: {
       return opts.apply(clip.reshape([t, h, w, 3]));
     });
     dim = f.shape[1];
-    sequences.push({ data: Float64Array.from(f.dataSync()), rows: f.shape[0] });
+    // Async read: tfjs-webgpu in Node has no dataSync.
+    sequences.push({ data: Float64Array.from(await f.data()), rows: f.shape[0] });
     keys.push(b.keys[0] ?? '');
     f.dispose();
     disposeBatch(b);

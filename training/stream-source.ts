@@ -8,6 +8,7 @@
 import { packageVersion } from '../core/paths.ts';
 import { buildManifest, datasetFingerprint } from '../generator/dataset-meta.ts';
 import { renderSequences, type RenderStreamOptions } from '../generator/stream.ts';
+import { StreamCache } from '../generator/stream-cache.ts';
 import { prepareSampler } from '../scenes/sampler.ts';
 import type { Spec } from '../scenes/spec.ts';
 import { dataInfoOf, type DataInfo } from './loader.ts';
@@ -17,16 +18,21 @@ export interface StreamSourceOptions extends Omit<RenderStreamOptions, 'spec'> {
   spec: Spec;
   /** Times each sequence is used (consecutive ordinals), default 1. */
   replay?: number;
+  /**
+   * Also keep the rendered sequences here as an ordinary dataset (`--cache DIR`): shards and a
+   * manifest for the sequences streamed so far; a rerun continues it.
+   */
+  cache?: string | undefined;
 }
 
 /** The manifest a dataset of this spec would have (its shard list empty), for shape facts. */
-export async function streamManifest(spec: Spec) {
+export async function streamManifest(spec: Spec, renderer?: string) {
   const version = await packageVersion();
   const inputs = await prepareSampler(spec);
   return buildManifest({
     spec,
     generatorVersion: version,
-    fingerprint: datasetFingerprint(spec, version, inputs),
+    fingerprint: datasetFingerprint(spec, version, inputs, renderer),
     shards: [],
   });
 }
@@ -35,20 +41,32 @@ export async function streamSource(
   opts: StreamSourceOptions,
 ): Promise<{ source: SampleSource; info: DataInfo }> {
   const replay = Math.max(1, opts.replay ?? 1);
-  const manifest = await streamManifest(opts.spec);
+  const manifest = await streamManifest(opts.spec, opts.gl?.renderer);
   const describe = `stream of ${opts.spec.name}`;
   const info = dataInfoOf(manifest, describe);
+  const cache = opts.cache
+    ? await StreamCache.open({
+        dir: opts.cache,
+        spec: opts.spec,
+        fingerprint: String(manifest.fingerprint),
+      })
+    : null;
   const source: SampleSource = {
     describe,
     skipped: { shards: [], samples: [] },
     async *groups<C>(from: number, toClips: ToClips<C>) {
       const first = Math.floor(from / replay);
+      // The cache has no gaps: a resumed run first renders what it lacks before `first`.
+      const start = cache ? Math.min(first, cache.next) : first;
       function* indices() {
-        for (let i = first; ; i++) yield i;
+        for (let i = start; ; i++) yield i;
       }
-      let ordinal = first * replay;
+      let index = start;
       for await (const sample of renderSequences(opts, indices())) {
-        for (let r = 0; r < replay; r++, ordinal++) {
+        const i = index++;
+        await cache?.add(i, sample);
+        if (i < first) continue;
+        for (let ordinal = i * replay; ordinal < (i + 1) * replay; ordinal++) {
           if (ordinal < from) continue;
           yield { first: ordinal, clips: toClips(sample, ordinal) };
         }
@@ -68,7 +86,9 @@ export async function streamSource(
       }
       return out;
     },
-    async close() {},
+    async close() {
+      await cache?.close();
+    },
   };
   return { source, info };
 }

@@ -149,7 +149,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     info = made.info;
     fromStream = {
       source: made.source,
-      fingerprint: String((await streamManifest(stream.spec)).fingerprint),
+      fingerprint: String((await streamManifest(stream.spec, stream.gl?.renderer)).fingerprint),
       spec: stream.spec,
     };
   } else {
@@ -197,6 +197,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
           spec: fromStream?.spec,
           replay: opts.stream.replay ?? 1,
           fingerprint: fromStream?.fingerprint,
+          ...(opts.stream.cache ? { cache: opts.stream.cache } : {}),
         },
       }
     : opts.data;
@@ -417,6 +418,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     }
   } finally {
     await batches.return(undefined);
+    // A stream's --cache writes its short last shard and manifest here.
+    await loader.source.close();
   }
   await writeOutputs();
   optimizer.dispose();

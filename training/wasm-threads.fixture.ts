@@ -1,5 +1,5 @@
 /**
- * Child process for wasm-threads.test.ts: starts tfjs-wasm ($DATADIET_WASM_THREADS), takes one
+ * Child process for wasm-threads.e2e.test.ts: starts tfjs-wasm ($DATADIET_WASM_THREADS), takes one
  * seeded SGD step of a small conv net and prints the backend line and the loss before and after
  * as JSON. It does not call process.exit: the test checks that the process ends on its own.
  */

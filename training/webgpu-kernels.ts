@@ -1,6 +1,6 @@
 /**
  * Kernels datadiet corrects on tfjs-backend-webgpu (4.22). Each is checked numerically against
- * wasm in webgpu.test.ts, on the software Vulkan device CI has.
+ * wasm in webgpu.e2e.test.ts, on the software Vulkan device CI has.
  *
  * Binary ops with a rank-1 operand shorter than 128 take a shared-memory path
  * (BinaryOpProgram `type = 'shared'`) whose WGSL indexes `coords[rank − 1]`. For outputs of rank

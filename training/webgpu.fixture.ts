@@ -1,11 +1,12 @@
 /**
- * Child process for webgpu.test.ts (Dawn must see VK_ICD_FILENAMES / LD_LIBRARY_PATH before it
+ * Child process for webgpu.e2e.test.ts (Dawn must see VK_ICD_FILENAMES / LD_LIBRARY_PATH before it
  * loads, so the test sets them on this process). For the backend named in argv[2], trains every
  * gradient objective a few Adam steps on seeded synthetic clips, computes saliency maps of the
  * supervised model and a finite-difference check of one of them, and prints the figures as JSON.
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../core/rng.ts';
+import { ssimPerImage } from '../evaluation/prediction.ts';
 import { saliencyMaps } from '../evaluation/saliency.ts';
 import { MOTION_COLUMNS } from '../scenes/motion.ts';
 import { selectBackend } from './backend.ts';
@@ -178,6 +179,14 @@ for (const [name, op] of Object.entries(ops)) {
 }
 kernels['squaredDifference(5d,1d)'] = Array.from(await read(tf.squaredDifference(k5, k1)));
 kernels['greater(5d,1d)'] = Array.from(await read(tf.cast(tf.greater(k5, k1), 'float32')));
+// Next-frame SSIM (evaluation/prediction.ts: a depthwise Gaussian window, async reads).
+const pair = clips(new Rng(4, 'ssim'), 2, 2);
+kernels['ssimPerImage'] = Array.from(
+  await ssimPerImage(
+    tf.tensor4d(pair.subarray(0, 2 * SIZE * SIZE * 3), [2, SIZE, SIZE, 3]),
+    tf.tensor4d(pair.subarray(2 * SIZE * SIZE * 3), [2, SIZE, SIZE, 3]),
+  ),
+);
 
 console.log(
   JSON.stringify({

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../cli/main.ts';
-import { generateTiny, tempDir } from '../generator/test-helpers.ts';
+import { generateTiny, shardHashes, tempDir } from '../generator/test-helpers.ts';
+import { readManifest, verifyDataset } from '../output/index.ts';
 import type { StreamEvent } from '../generator/stream.ts';
 import { parseSpec } from '../scenes/load-spec.ts';
 import { loadCheckpoint, selectBackend, train, type TrainConfigInput } from './index.ts';
@@ -129,6 +130,43 @@ describe('train --stream', () => {
     r.model.params.dispose();
   });
 
+  it('--cache keeps the streamed sequences as the dataset generate makes; a killed run resumes it', async () => {
+    const cache = await tempDir('stream-cache');
+    const out = await tempDir('stream-cache-run');
+    const spec = parseSpec(SPEC);
+    const steps = { ...config, steps: 3 };
+    const first = await train({ stream: { spec, cache }, out, backend: 'wasm', config: steps });
+    first.model.params.dispose();
+    // What a SIGKILL mid-shard leaves: a temp file (the next run removes it).
+    await writeFile(join(cache, 'shards', 'shard-000009.tar.tmp-1'), 'torn');
+    const held = await readManifest(cache);
+    expect((await verifyDataset(cache)).ok).toBe(true);
+    const r = await train({ stream: { spec, cache }, out, backend: 'wasm', config });
+    expect(r.startStep).toBe(3);
+    expect(await weightsOf(r.checkpoint!)).toEqual(disk.weights);
+    r.model.params.dispose();
+    const report = await verifyDataset(cache);
+    expect(report.problems).toEqual([]);
+    const m = await readManifest(cache);
+    // The full shards of the first run are kept; the cache grew with the resumed run.
+    const full = held.shards.filter((s) => s.samples === SPEC.sequences_per_shard);
+    expect(m.shards.slice(0, full.length)).toEqual(full);
+    expect(m.sequences).toBeGreaterThan(held.sequences as number);
+    expect(readdirSync(join(cache, 'shards')).some((n) => n.includes('.tmp-'))).toBe(false);
+    // The same bytes as `generate` of the stream's layers (sfa reads rgb only).
+    const gen = await generateTiny({ ...SPEC, layers: ['rgb'], sequences: m.sequences as number });
+    expect(m.shards.map((s) => s.sha256)).toEqual(await shardHashes(gen.out));
+    // Another stream into the same cache is refused.
+    await expect(
+      train({
+        stream: { spec: parseSpec({ ...SPEC, seed: 8 }), cache },
+        out: await tempDir('stream-cache-other'),
+        backend: 'wasm',
+        config: steps,
+      }),
+    ).rejects.toThrow(/--cache .* holds sequences of another stream/);
+  });
+
   it('CLI: --stream with a spec file trains and says what it streams; no data source is a usage error', async () => {
     const dir = await tempDir('stream-cli');
     const specFile = join(dir, 'spec.json');
@@ -164,5 +202,23 @@ describe('train --stream', () => {
     );
     expect(bad).toBe(2);
     expect(errs[0]).toMatch(/^error\[CLI_USAGE\]: train needs --data DIR or --stream/);
+    const noStream = await main(
+      [
+        'train',
+        '--data',
+        dir,
+        '--cache',
+        join(dir, 'cache'),
+        '--out',
+        join(dir, 'run3'),
+        ...common,
+      ],
+      () => {},
+      (l) => errs.push(l),
+    );
+    expect(noStream).toBe(2);
+    expect(errs.join('\n')).toMatch(
+      /error\[CLI_USAGE\]: --cache keeps the sequences of a --stream/,
+    );
   });
 });
