@@ -24,7 +24,6 @@ const HEAVY_NOT_YET_RENAMED = [
   'onnx/evaluate.test.ts',
   'onnx/import.test.ts',
   'output/verify.test.ts',
-  'training/objectives/egomotion.test.ts',
   'training/train.test.ts',
 ];
 

@@ -176,7 +176,7 @@ export function createEgomotion(config: TrainConfig, rng: Rng): EgomotionModel {
     async metrics(batch) {
       const [r2, rmse] = tf.tidy(() => {
         const { mse, variance } = errors(batch);
-        // Training-batch figures; the held-out R² per group is in egomotion.test.ts.
+        // Training-batch figures; the held-out R² per group is in egomotion.e2e.test.ts.
         return [tf.sub(1, tf.div(mse, tf.maximum(variance, 1e-12))), tf.sqrt(mse)];
       });
       const [r2v, rmsev] = [(await r2.data()) as Float32Array, (await rmse.data()) as Float32Array];

@@ -29,7 +29,7 @@ type SfaConfig = z.infer<typeof SfaConfigSchema>;
 
 /** Ridge on the correlation matrix before whitening: directions with less variance are damped. */
 export const WHITEN_EPSILON = 1e-2;
-/** Coupled Newton–Schulz steps: converges for eigenvalues down to ~ε/D (tested in sfa.test.ts). */
+/** Coupled Newton–Schulz steps: converges for eigenvalues down to ~ε/D (tested in sfa.e2e.test.ts). */
 const NEWTON_SCHULZ_STEPS = 24;
 
 /**
