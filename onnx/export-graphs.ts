@@ -7,9 +7,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { DatadietError } from '../core/errors.ts';
-import { MOTION_COLUMNS, motionColumnIndices } from '../scenes/motion.ts';
 import type { CheckpointMeta } from '../training/index.ts';
-import { channelsOf } from '../training/index.ts';
+import { channelsOf, checkpointStats, targetColumns, whitening } from '../training/index.ts';
 import { GraphBuilder, samePads, type IoSpec } from './builder.ts';
 
 export type Weights = tf.NamedTensorMap;
@@ -97,6 +96,21 @@ export function encoderGraph(meta: CheckpointMeta, w: Weights, source: string): 
     const proj = g.init('sfa_linear.projection', weight(w, 'sfa_linear/projection', source));
     const centred = g.node('Sub', [enc.pooled, mean], 'pooled_centred');
     embedding = g.node('MatMul', [centred, proj], 'embedding');
+  } else if (meta.objective === 'sfa') {
+    // Trained SFA outputs are whitened with the statistics saved in the checkpoint.
+    const stats = checkpointStats(w, meta.config.sfa.momentum);
+    const raw = linear(g, w, enc.pooled, 'encoder/embedding', source, stats ? 'raw' : 'embedding');
+    if (stats) {
+      const white = whitening(stats);
+      const mean = g.init('whitening.mean', white.mean);
+      const matrix = g.init('whitening.matrix', white.matrix);
+      embedding = g.node(
+        'MatMul',
+        [g.node('Sub', [raw, mean], 'raw_centred'), matrix],
+        'embedding',
+      );
+      tf.dispose([white.mean, white.matrix]);
+    } else embedding = raw;
   } else embedding = linear(g, w, enc.pooled, 'encoder/embedding', source, 'embedding');
   const outputs: IoSpec[] = [
     {
@@ -144,7 +158,11 @@ export function egomotionGraph(meta: CheckpointMeta, w: Weights, source: string)
   const embedding = linear(g, w, enc.pooled, 'encoder/embedding', source, 'embedding');
   const head = weight(w, 'egomotion/head/kernel', source);
   const k = head.shape[1]!;
-  const motion = linear(g, w, embedding, 'egomotion/head', source, 'motion');
+  // The head predicts standardised targets; the output is in the targets' units, as `predict`.
+  const standard = linear(g, w, embedding, 'egomotion/head', source, 'motion_standardised');
+  const std = g.init('motion.std', weight(w, 'egomotion/target_std', source));
+  const mean = g.init('motion.mean', weight(w, 'egomotion/target_mean', source));
+  const motion = g.node('Add', [g.node('Mul', [standard, std], 'motion_scaled'), mean], 'motion');
   return {
     builder: g,
     inputs: [
@@ -171,9 +189,7 @@ export function egomotionGraph(meta: CheckpointMeta, w: Weights, source: string)
     features: embedding,
     layers: [...enc.layers, embedding, motion],
     metadata: {
-      'datadiet.motion_columns': JSON.stringify(
-        motionColumnIndices(meta.config.egomotion.targets).map((i) => MOTION_COLUMNS[i]!.name),
-      ),
+      'datadiet.motion_columns': JSON.stringify(targetColumns(meta.config.egomotion.targets).names),
     },
   };
 }

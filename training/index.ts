@@ -44,7 +44,13 @@ export {
   layerWeights,
   type PrednetModel,
 } from './objectives/prednet.ts';
-export { createEgomotion, stackPairs, type EgomotionModel } from './objectives/egomotion.ts';
+export {
+  createEgomotion,
+  stackPairs,
+  targetColumns,
+  type EgomotionModel,
+} from './objectives/egomotion.ts';
+export { checkpointStats, whitening } from './objectives/sfa.ts';
 export {
   fitLinearSfa,
   slownessStats,

@@ -63,10 +63,11 @@ function noMotion(): DatadietError {
   );
 }
 
-export function createEgomotion(config: TrainConfig, rng: Rng): EgomotionModel {
+/** The predicted columns' names, in output order, and each target group's motion.npy sources. */
+export function targetColumns(targets: readonly string[]) {
   const groups: { name: string; columns: number[]; source: number[] }[] = [];
   const names: string[] = [];
-  for (const g of config.egomotion.targets) {
+  for (const g of targets) {
     const start = names.length;
     // heading: the direction of the head's velocity, from the head_vel columns.
     const source = motionColumnIndices([g === 'heading' ? 'head_vel' : g]);
@@ -77,6 +78,11 @@ export function createEgomotion(config: TrainConfig, rng: Rng): EgomotionModel {
     );
     groups.push({ name: g, columns: source.map((_, j) => start + j), source });
   }
+  return { groups, names };
+}
+
+export function createEgomotion(config: TrainConfig, rng: Rng): EgomotionModel {
+  const { groups, names } = targetColumns(config.egomotion.targets);
   const k = names.length;
   const params = new Params(rng.fork('init'));
   const encoder = createEncoder(params, config.encoder);

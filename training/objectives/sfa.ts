@@ -119,6 +119,38 @@ export function sfaTerms(
   return { slow: slow as tf.Tensor1D, variance: zVariance, batch: { mean, variance, corr } };
 }
 
+/**
+ * The trained model's output transform y ↦ (y − mean) · matrix, matrix = diag(1/std) ·
+ * (corr + εI)^{-1/2}: standardise, then whiten. One place for `encode` and the ONNX export.
+ */
+export function whitening(s: { mean(): tf.Tensor; variance(): tf.Tensor; corr(): tf.Tensor2D }) {
+  return tf.tidy(() => {
+    const d = s.corr().shape[0];
+    const w = inverseSqrt(tf.add(s.corr(), tf.mul(WHITEN_EPSILON, tf.eye(d))) as tf.Tensor2D);
+    const invStd = tf.div(1, tf.sqrt(tf.add(s.variance(), 1e-6)));
+    return {
+      mean: s.mean() as tf.Tensor1D,
+      matrix: tf.mul(invStd.reshape([d, 1]), w) as tf.Tensor2D,
+    };
+  });
+}
+
+/**
+ * The running statistics a checkpoint holds, bias-corrected as in training; null before any
+ * batch (an untrained model's outputs are not whitened).
+ */
+export function checkpointStats(w: tf.NamedTensorMap, momentum: number) {
+  const count = w['sfa/running_count']?.dataSync()[0] ?? 0;
+  if (!(count > 0)) return null;
+  const c = Math.max(1e-12, 1 - momentum ** count);
+  const get = (name: string) => tf.div(w[`sfa/running_${name}`]!, c);
+  return {
+    mean: () => get('mean'),
+    variance: () => get('variance'),
+    corr: () => get('corr') as tf.Tensor2D,
+  };
+}
+
 /** Running (population) statistics of the raw outputs, bias-corrected like Adam's moments. */
 function runningStats(params: Params, d: number, momentum: number) {
   const mean = params.state('sfa/running_mean', [d], { kind: 'zeros' });
@@ -196,14 +228,8 @@ export const sfaObjective: Objective = {
           const { pooled, embedding } = encoder.apply(x);
           // Whitened with the running statistics, as at the end of training; an untrained model
           // has none and gives its raw outputs (held-out slowness is judged scale-free).
-          const u = tf.div(
-            tf.sub(embedding, stats.mean()),
-            tf.sqrt(tf.add(stats.variance(), 1e-6)),
-          );
-          const w = inverseSqrt(
-            tf.add(stats.corr(), tf.mul(WHITEN_EPSILON, tf.eye(d))) as tf.Tensor2D,
-          );
-          const white = tf.matMul(u, w) as tf.Tensor2D;
+          const { mean, matrix } = whitening(stats);
+          const white = tf.matMul(tf.sub(embedding, mean), matrix) as tf.Tensor2D;
           return { pooled, embedding: tf.where(stats.valid(), white, embedding) as tf.Tensor2D };
         }),
       loss(batch) {
