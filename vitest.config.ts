@@ -9,24 +9,6 @@ import { defineConfig } from 'vitest/config';
  */
 const HEAVY = ['**/*.e2e.test.ts', '**/*.slow.test.ts'];
 
-/**
- * Heavy tests in folders other sessions are changing right now; rename them to `*.e2e.test.ts`
- * once those changes are merged (a rename now would collide with their edits), then empty this.
- */
-const HEAVY_NOT_YET_RENAMED = [
-  'bench/gpu.test.ts',
-  'cli/evaluate.test.ts',
-  'cli/main.test.ts',
-  'demo/demo.test.ts',
-  'evaluation/alignment.test.ts',
-  'evaluation/evaluate.test.ts',
-  'generator/format-version.test.ts',
-  'onnx/evaluate.test.ts',
-  'onnx/import.test.ts',
-  'output/verify.test.ts',
-  'training/train.test.ts',
-];
-
 export default defineConfig({
   test: {
     testTimeout: 120_000,
@@ -41,14 +23,14 @@ export default defineConfig({
           name: 'unit',
           include: ['**/*.test.ts'],
           setupFiles: ['core/unit-test-guard.ts'],
-          exclude: ['node_modules/**', ...HEAVY, ...HEAVY_NOT_YET_RENAMED],
+          exclude: ['node_modules/**', ...HEAVY],
         },
       },
       {
         extends: true,
         test: {
           name: 'e2e',
-          include: [...HEAVY, ...HEAVY_NOT_YET_RENAMED],
+          include: [...HEAVY],
           exclude: ['node_modules/**'],
         },
       },

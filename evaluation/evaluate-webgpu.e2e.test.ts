@@ -5,7 +5,7 @@
  * no dataSync), and their figures must match wasm's. Each side runs the CLI in a child process:
  * Dawn must see the Vulkan environment before it loads. (A PredNet run would add the next-frame
  * path but took ~55 s of shader compilation on SwiftShader here; its SSIM kernel is compared in
- * training/webgpu.test.ts instead.)
+ * training/webgpu.e2e.test.ts instead.)
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
