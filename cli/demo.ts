@@ -36,7 +36,7 @@ export function demoCommand(y: Argv) {
     })
     .option('steps', {
       type: 'number',
-      describe: `training steps of each of the three runs (default ${DEFAULTS.steps})`,
+      describe: `training steps of each of the three runs (default ${DEFAULTS.steps}; PredNet trains twice as many)`,
     })
     .option('seed', { type: 'number', describe: 'seeds every dataset and run (default 0)' })
     .option('backend', {

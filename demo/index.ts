@@ -2,6 +2,7 @@
 export { runDemo, type DemoHooks, type DemoResult } from './run-demo.ts';
 export {
   planDemo,
+  stepFactor,
   parseDemoOptions,
   datasetSeed,
   DemoOptionsSchema,
