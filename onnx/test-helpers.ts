@@ -49,13 +49,4 @@ export function exportTorchvision(o: {
   return { onnx: join(o.dir, 'model.onnx'), x, logits: read('logits.npy'), grad: read('grad.npy') };
 }
 
-/** max |a − b| / max |b|: one figure that scales with the outputs. */
-export function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let d = 0;
-  let m = 0;
-  for (let i = 0; i < b.length; i++) {
-    d = Math.max(d, Math.abs(a[i]! - b[i]!));
-    m = Math.max(m, Math.abs(b[i]!));
-  }
-  return d / m;
-}
+export { relErr } from './export-check.ts';
