@@ -1,4 +1,5 @@
 /** `datadiet demo`: the whole pipeline at a small size — generate, train three models, compare. */
+export { chooseMachine, stageRunner } from './runner.ts';
 export { runDemo, type DemoHooks, type DemoResult } from './run-demo.ts';
 export {
   planDemo,

@@ -4,28 +4,19 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { chooseGl, findBrowser } from '../generator/browser.ts';
-import { selectBackend } from '../training/index.ts';
 import { evaluateStage, type CompareSummary } from './evaluate-stage.ts';
 import { planDemo, type DemoOptionsInput, type DemoPlan } from './plan.ts';
 import {
-  carryRanSeconds,
   checkResumable,
   readDemoRecord,
-  versions,
   writeDemoRecord,
   DEMO_FILE,
   DEMO_FORMAT,
   type DemoRecord,
   type StageRecord,
 } from './record.ts';
-import {
-  generateStage,
-  trainStage,
-  type DemoProgress,
-  type StageContext,
-  type StageOutcome,
-} from './stages.ts';
+import { chooseMachine, stageRunner } from './runner.ts';
+import { generateStage, trainStage, type DemoProgress, type StageContext } from './stages.ts';
 
 export interface DemoHooks {
   log?: (line: string) => void;
@@ -50,14 +41,7 @@ export async function runDemo(input: DemoOptionsInput, hooks: DemoHooks = {}): P
   const previous = await readDemoRecord(options.out);
   checkResumable(previous, options, options.out);
 
-  // Fail fast, before any work, when rendering cannot start.
-  const browser = findBrowser(options.browser);
-  const gl = await chooseGl(browser, options.gl);
-  log(`renderer: ${gl.record.renderer} (--gl ${gl.record.gl}; ${gl.note})`);
-  const v = await versions();
-  // Chosen once up front: evaluation needs it too, even when every run is reused.
-  const backend = await selectBackend(options.backend);
-  log(`backend: ${backend.name}${backend.reason ? ` (${backend.reason})` : ''}`);
+  const { browser, gl, versions: v, backend } = await chooseMachine(options, log);
   const record: DemoRecord = {
     format: DEMO_FORMAT,
     options: {
@@ -99,35 +83,30 @@ export async function runDemo(input: DemoOptionsInput, hooks: DemoHooks = {}): P
     progress: (p) => hooks.onProgress?.(p),
   };
   const generated = plan.datasets.filter((d) => !d.streamed);
-  const total = generated.length + plan.runs.length + 1;
-  const finish = async (outcome: StageOutcome, cpuStart: NodeJS.CpuUsage) => {
-    const cpu = process.cpuUsage(cpuStart);
-    const cpu_seconds = +((cpu.user + cpu.system) / 1e6).toFixed(2);
-    const s = carryRanSeconds({ ...outcome, cpu_seconds }, previous);
-    record.stages.push(s);
-    record.total_seconds = +record.stages.reduce((a, x) => a + x.seconds, 0).toFixed(2);
-    await writeDemoRecord(options.out, record);
-    hooks.onStage?.(s, record.stages.length, total);
-  };
-
+  const stage = stageRunner({
+    record,
+    previous,
+    total: generated.length + plan.runs.length + 1,
+    log,
+    write: () => writeDemoRecord(options.out, record),
+    onStage: hooks.onStage,
+  });
   for (const d of generated) {
-    log(`[${record.stages.length + 1}/${total}] generate ${d.name} (${d.preset}): ${d.purpose}`);
-    const cpu = process.cpuUsage();
-    await finish(await generateStage(d, ctx), cpu);
+    await stage(`generate ${d.name} (${d.preset}): ${d.purpose}`, () => generateStage(d, ctx));
   }
   const diet = plan.datasets.find((d) => d.name === 'diet')!;
+  const on = diet.streamed ? `a stream of ${diet.preset} (rendered while it trains)` : diet.dir;
   for (const r of plan.runs) {
-    const on = diet.streamed ? `a stream of ${diet.preset} (rendered while it trains)` : diet.dir;
-    log(`[${record.stages.length + 1}/${total}] train ${r.name} on ${on}`);
-    const cpu = process.cpuUsage();
-    await finish(await trainStage(r, diet, ctx), cpu);
+    await stage(`train ${r.name} on ${on}`, () => trainStage(r, diet, ctx));
   }
-  log(`[${record.stages.length + 1}/${total}] evaluate and compare the ${plan.runs.length} runs`);
-  const cpu = process.cpuUsage();
-  const evaluated = await evaluateStage(plan, ctx);
-  record.report = evaluated.summary.reportPath;
-  record.table = evaluated.summary.rows;
-  record.finished_at = new Date().toISOString();
-  await finish(evaluated.stage, cpu);
-  return { plan, record, recordPath, summary: evaluated.summary };
+  let summary: CompareSummary | undefined;
+  await stage(`evaluate and compare the ${plan.runs.length} runs`, async () => {
+    const evaluated = await evaluateStage(plan, ctx);
+    summary = evaluated.summary;
+    record.report = summary.reportPath;
+    record.table = summary.rows;
+    record.finished_at = new Date().toISOString();
+    return evaluated.stage;
+  });
+  return { plan, record, recordPath, summary: summary! };
 }

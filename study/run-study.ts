@@ -9,20 +9,18 @@ import { mkdir, readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DatadietError } from '../core/errors.ts';
 import {
-  carryRanSeconds,
+  chooseMachine,
   elapsed,
   generateStage,
+  stageRunner,
   trainStage,
-  versions,
   type DemoProgress,
   type StageContext,
-  type StageOutcome,
+  type DemoRecord,
   type StageRecord,
 } from '../demo/index.ts';
 import { compareModels, METRICS_FILE, type CompareRow } from '../evaluation/index.ts';
-import { chooseGl, findBrowser } from '../generator/browser.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../output/manifest.ts';
-import { selectBackend } from '../training/index.ts';
 import { objectPixelFraction, type ObjectFraction } from './framing.ts';
 import { planStudy, STUDY_FRAMING, type StudyOptionsInput, type StudyPlan } from './plan.ts';
 import { studyResults } from './results.ts';
@@ -33,7 +31,7 @@ export const STUDY_FILE = 'study.json';
 export interface StudyRecord {
   format: typeof STUDY_FORMAT;
   options: { scale: string; diet: string; seeds: number; seed: number; steps: number };
-  versions: Awaited<ReturnType<typeof versions>>;
+  versions: DemoRecord['versions'];
   backend: { name: string; reason: string };
   renderer: unknown;
   stages: StageRecord[];
@@ -116,13 +114,7 @@ export async function runStudy(
   const previous = await readRecord(options.out);
   checkResumable(previous, plan);
 
-  // Fail fast, before any work, when rendering cannot start.
-  const browser = findBrowser(options.browser);
-  const gl = await chooseGl(browser, options.gl);
-  log(`renderer: ${gl.record.renderer} (--gl ${gl.record.gl}; ${gl.note})`);
-  const v = await versions();
-  const backend = await selectBackend(options.backend);
-  log(`backend: ${backend.name}${backend.reason ? ` (${backend.reason})` : ''}`);
+  const { gl, versions: v, backend } = await chooseMachine(options, log);
   const record: StudyRecord = {
     format: STUDY_FORMAT,
     options: {
@@ -153,96 +145,88 @@ export async function runStudy(
     log,
     progress: (p) => hooks.onProgress?.(p),
   };
-  const total = plan.datasets.length + plan.runs.length + 1;
-  const finish = async (outcome: StageOutcome, cpuStart: NodeJS.CpuUsage) => {
-    const cpu = process.cpuUsage(cpuStart);
-    const cpu_seconds = +((cpu.user + cpu.system) / 1e6).toFixed(2);
-    const s = carryRanSeconds({ ...outcome, cpu_seconds }, previous);
-    record.stages.push(s);
-    record.total_seconds = +record.stages.reduce((a, x) => a + x.seconds, 0).toFixed(2);
-    await writeJsonAtomic(recordPath, record);
-    hooks.onStage?.(s, record.stages.length, total);
-  };
-
+  const stage = stageRunner({
+    record,
+    previous,
+    total: plan.datasets.length + plan.runs.length + 1,
+    log,
+    write: () => writeJsonAtomic(recordPath, record),
+    onStage: hooks.onStage,
+  });
   for (const d of plan.datasets) {
-    log(`[${record.stages.length + 1}/${total}] generate ${d.name} (${d.preset}): ${d.purpose}`);
-    const cpu = process.cpuUsage();
-    await finish(await generateStage(d, ctx), cpu);
+    await stage(`generate ${d.name} (${d.preset}): ${d.purpose}`, () => generateStage(d, ctx));
   }
   const dir = (name: string) => plan.datasets.find((d) => d.name === name)!.dir;
   const diet = plan.datasets.find((d) => d.name === 'diet')!;
   for (const r of plan.runs) {
-    log(`[${record.stages.length + 1}/${total}] train ${r.name} on ${diet.dir}`);
-    const cpu = process.cpuUsage();
-    await finish(await trainStage(r, diet, ctx), cpu);
+    await stage(`train ${r.name} on ${diet.dir}`, () => trainStage(r, diet, ctx));
   }
 
-  log(`[${record.stages.length + 1}/${total}] evaluate ${plan.runs.length} runs, seeds pooled`);
-  const cpu = process.cpuUsage();
-  const t0 = performance.now();
-  const before = await metricTimes(plan.reportDir);
-  const compared = await compareModels({
-    models: plan.runs.map((r) => r.dir),
-    names: plan.runs.map((r) => r.display),
-    data: dir('probe'),
-    decorrelated: dir('decorrelated'),
-    cueConflict: dir('cue-conflict'),
-    out: plan.reportDir,
-    seed: options.seed,
-    backend: backend.name,
-    onProgress: (e) =>
-      ctx.progress({ stage: `evaluate ${e.stage}`, done: e.done, total: e.total, unit: 'items' }),
-  });
-  const after = await metricTimes(plan.reportDir);
-  // Reused when every evaluation was already there and none was rewritten (results.md is).
-  const reused =
-    before.size >= plan.runs.length && [...after].every(([n, t]) => before.get(n) === t);
-  const fraction = await objectPixelFraction(dir('probe'));
-  const first = JSON.parse(
-    await readFile(join(plan.reportDir, 'models', plan.runs[0]!.display, METRICS_FILE), 'utf8'),
-  ) as { data: { categories: string[] } };
-  const cores = cpus();
-  const { markdown, figures } = studyResults({
-    command: studyCommand(plan),
-    date: new Date().toISOString().slice(0, 10),
-    scale: options.scale,
-    smoke: options.scale === 'tiny',
-    diet: options.diet,
-    seeds: options.seeds,
-    steps: plan.steps,
-    size: plan.sizes.size,
-    sequences: {
-      diet: plan.sizes.diet,
-      evaluation: plan.sizes.evaluation,
-      cueConflict: plan.sizes.cueConflict,
-    },
-    machine: `${cores.length} × ${cores[0]?.model ?? 'CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`,
-    backend: backend.name,
-    categories: first.data.categories,
-    framing: `vertical field of view ${STUDY_FRAMING.camera.fov_y_deg}°, gaze on the object (the presets use 50° and the scene centre)`,
-    objectFraction: fraction,
-    rows: compared.rows,
-  });
-  await mkdir(join(options.out, 'figures'), { recursive: true });
-  for (const [name, svg] of Object.entries(figures)) {
-    await writeFileAtomic(join(options.out, 'figures', name), svg);
-  }
-  await writeFileAtomic(plan.resultsFile, markdown);
-  record.object_fraction = fraction;
-  record.table = compared.rows;
-  record.report = compared.reportPath;
-  record.results = plan.resultsFile;
-  record.finished_at = new Date().toISOString();
-  await finish(
-    {
+  let table = '';
+  await stage(`evaluate ${plan.runs.length} runs, seeds pooled`, async () => {
+    const t0 = performance.now();
+    const before = await metricTimes(plan.reportDir);
+    const compared = await compareModels({
+      models: plan.runs.map((r) => r.dir),
+      names: plan.runs.map((r) => r.display),
+      data: dir('probe'),
+      decorrelated: dir('decorrelated'),
+      cueConflict: dir('cue-conflict'),
+      out: plan.reportDir,
+      seed: options.seed,
+      backend: backend.name,
+      onProgress: (e) =>
+        ctx.progress({ stage: `evaluate ${e.stage}`, done: e.done, total: e.total, unit: 'items' }),
+    });
+    const after = await metricTimes(plan.reportDir);
+    // Reused when every evaluation was already there and none was rewritten (results.md is).
+    const reused =
+      before.size >= plan.runs.length && [...after].every(([n, t]) => before.get(n) === t);
+    const fraction = await objectPixelFraction(dir('probe'));
+    const first = JSON.parse(
+      await readFile(join(plan.reportDir, 'models', plan.runs[0]!.display, METRICS_FILE), 'utf8'),
+    ) as { data: { categories: string[] } };
+    const cores = cpus();
+    const { markdown, figures } = studyResults({
+      command: studyCommand(plan),
+      date: new Date().toISOString().slice(0, 10),
+      scale: options.scale,
+      smoke: options.scale === 'tiny',
+      diet: options.diet,
+      seeds: options.seeds,
+      steps: plan.steps,
+      size: plan.sizes.size,
+      sequences: {
+        diet: plan.sizes.diet,
+        evaluation: plan.sizes.evaluation,
+        cueConflict: plan.sizes.cueConflict,
+      },
+      machine: `${cores.length} × ${cores[0]?.model ?? 'CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`,
+      backend: backend.name,
+      categories: first.data.categories,
+      framing: `vertical field of view ${STUDY_FRAMING.camera.fov_y_deg}°, gaze on the object (the presets use 50° and the scene centre)`,
+      objectFraction: fraction,
+      rows: compared.rows,
+    });
+    await mkdir(join(options.out, 'figures'), { recursive: true });
+    for (const [name, svg] of Object.entries(figures)) {
+      await writeFileAtomic(join(options.out, 'figures', name), svg);
+    }
+    await writeFileAtomic(plan.resultsFile, markdown);
+    record.object_fraction = fraction;
+    record.table = compared.rows;
+    record.report = compared.reportPath;
+    record.results = plan.resultsFile;
+    record.finished_at = new Date().toISOString();
+    table = compared.table;
+    return {
       name: 'evaluate',
       kind: 'evaluate',
       status: reused ? 'reused' : 'ran',
       seconds: elapsed(t0),
       output: plan.reportDir,
       details: { report: compared.reportPath, results: plan.resultsFile },
-    },
-    cpu,
-  );
-  return { plan, record, recordPath, table: compared.table };
+    };
+  });
+  return { plan, record, recordPath, table };
 }
