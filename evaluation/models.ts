@@ -202,8 +202,9 @@ async function loadRun(path: string): Promise<EvalModel> {
       dispose,
     };
   }
-  if (model.predictFrames) {
+  if (model.predictFrames && model.recurrentStates) {
     const predict = model.predictFrames;
+    const states = model.recurrentStates;
     const prednet = meta.config.prednet;
     const dim = prednet.channels.reduce((a, b) => a + b, 0);
     // PredNet has no single encoder output; Lotter et al. decode from its R units. The image is
@@ -217,7 +218,7 @@ async function loadRun(path: string): Promise<EvalModel> {
       // The readout is part of what the features are: a resumed comparison must not reuse
       // metrics computed with another one.
       identity: sha256(`${identity}/prednet-readout:r-units-${PREDNET_READOUT_FRAMES}`),
-      features: (x) => prednetRFeatures(model.params, prednet, resizeTo(x, size)),
+      features: (x) => prednetRFeatures(states, resizeTo(x, size)),
       predictFrames: predict,
       dispose,
     };

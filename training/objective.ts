@@ -19,6 +19,8 @@ export interface ObjectiveModel {
   encode?(x: tf.Tensor4D): { pooled: tf.Tensor2D; embedding: tf.Tensor2D };
   /** Next-frame predictions (PredNet): for clips [B, T, H, W, 3], T tensors [B, H, W, 3]; entry t predicts frame t from frames < t. */
   predictFrames?(frames: tf.Tensor5D): tf.Tensor4D[];
+  /** Recurrent models (PredNet): each layer's state (R) after the clip [B, T, H, W, 3]. */
+  recurrentStates?(frames: tf.Tensor5D): tf.Tensor4D[];
   /** Closed-form objectives fit here, once, instead of taking gradient steps. */
   fit?(ctx: {
     data: string;

@@ -23,8 +23,15 @@ interface Conv {
 
 export interface PrednetModel {
   params: Params;
-  /** Per-layer error means [T][L] of [B] each, and the layer-0 predictions [T] of [B,H,W,3]. */
-  run(frames: tf.Tensor5D): { errors: tf.Tensor1D[][]; predictions: tf.Tensor4D[] };
+  /**
+   * Per-layer error means [T][L] of [B] each, the layer-0 predictions [T] of [B,H,W,3], and the
+   * representation units R [T][L] of [B,H_l,W_l,channels_l] (what Lotter et al. decode from).
+   */
+  run(frames: tf.Tensor5D): {
+    errors: tf.Tensor1D[][];
+    predictions: tf.Tensor4D[];
+    states: tf.Tensor4D[][];
+  };
   loss(frames: tf.Tensor5D): tf.Scalar;
 }
 
@@ -96,6 +103,7 @@ export function createPrednet(params: Params, c: PrednetConfig): PrednetModel {
     const inputs = tf.unstack(frames, 1) as tf.Tensor4D[];
     const errors: tf.Tensor1D[][] = [];
     const predictions: tf.Tensor4D[] = [];
+    const states: tf.Tensor4D[][] = [];
     for (let t = 0; t < T; t++) {
       const newR: tf.Tensor4D[] = new Array<tf.Tensor4D>(L);
       const newC: tf.Tensor4D[] = new Array<tf.Tensor4D>(L);
@@ -144,11 +152,12 @@ export function createPrednet(params: Params, c: PrednetConfig): PrednetModel {
         }
       }
       errors.push(errT);
+      states.push(newR);
       R = newR;
       C = newC;
       E = newE;
     }
-    return { errors, predictions };
+    return { errors, predictions, states };
   };
 
   return {
@@ -223,6 +232,7 @@ export const prednetObjective: Objective = {
       params: net.params,
       loss: (batch) => net.loss(batch.left),
       predictFrames: (frames) => net.run(frames).predictions,
+      recurrentStates: (frames) => net.run(frames).states.at(-1)!,
       async metrics(batch) {
         const r = await nextFrameMse((f) => net.run(f).predictions, batch.left);
         return {
