@@ -19,6 +19,23 @@ export interface DemoArgs {
 
 const DEFAULTS = DemoOptionsSchema.parse({ out: '.' });
 
+/** Where a pipeline command (demo, study) renders and trains: the same four flags for both. */
+export const MACHINE_FLAGS = {
+  backend: {
+    type: 'string',
+    describe: `training backend: ${BACKEND_NAMES.join('|')} (default auto)`,
+  },
+  workers: { type: 'number', describe: 'browsers rendering in parallel (default 1)' },
+  browser: {
+    type: 'string',
+    describe: 'Chromium/Chrome executable (default: found automatically)',
+  },
+  gl: {
+    type: 'string',
+    describe: 'WebGL backend: auto|swiftshader|egl|vulkan (default $DATADIET_GL or auto)',
+  },
+} as const;
+
 export function demoCommand(y: Argv) {
   return y
     .option('out', {
@@ -39,19 +56,7 @@ export function demoCommand(y: Argv) {
       describe: `training steps of each of the three runs (default ${DEFAULTS.steps}; PredNet trains twice as many)`,
     })
     .option('seed', { type: 'number', describe: 'seeds every dataset and run (default 0)' })
-    .option('backend', {
-      type: 'string',
-      describe: `training backend: ${BACKEND_NAMES.join('|')} (default auto)`,
-    })
-    .option('workers', { type: 'number', describe: 'browsers rendering in parallel (default 1)' })
-    .option('browser', {
-      type: 'string',
-      describe: 'Chromium/Chrome executable (default: found automatically)',
-    })
-    .option('gl', {
-      type: 'string',
-      describe: 'WebGL backend: auto|swiftshader|egl|vulkan (default $DATADIET_GL or auto)',
-    })
+    .options(MACHINE_FLAGS)
     .option('stream', {
       type: 'boolean',
       describe:

@@ -1,8 +1,7 @@
 import type { GlMode } from '../generator/gl.ts';
 import type { Argv } from 'yargs';
-import { BACKEND_NAMES } from '../training/index.ts';
 import { runStudy, SCALES, SCALE_NAMES, StudyOptionsSchema } from '../study/index.ts';
-import { stageBars } from './demo.ts';
+import { MACHINE_FLAGS, stageBars } from './demo.ts';
 
 export interface StudyArgs {
   out: string;
@@ -45,19 +44,7 @@ export function studyCommand(y: Argv) {
       describe: 'seeds the datasets; run k trains with seed+k (default 0)',
     })
     .option('steps', { type: 'number', describe: "override the scale's steps per trained run" })
-    .option('backend', {
-      type: 'string',
-      describe: `training backend: ${BACKEND_NAMES.join('|')} (default auto)`,
-    })
-    .option('workers', { type: 'number', describe: 'browsers rendering in parallel (default 1)' })
-    .option('browser', {
-      type: 'string',
-      describe: 'Chromium/Chrome executable (default: found automatically)',
-    })
-    .option('gl', {
-      type: 'string',
-      describe: 'WebGL backend: auto|swiftshader|egl|vulkan (default $DATADIET_GL or auto)',
-    })
+    .options(MACHINE_FLAGS)
     .example('$0 study --out out/study', 'the default study: ≈1 h on two CPU cores')
     .example('$0 study --out out/study-gpu --scale gpu --backend tensorflow', 'bigger, on a GPU');
 }
