@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { DatadietError } from '../core/errors.ts';
 import { GL_MODES } from '../generator/gl.ts';
 import { findPreset } from '../scenes/presets.ts';
-import { planDatasets, type DatasetPlan, type TrainPlan } from '../demo/index.ts';
+import { planDatasets, stepFactor, type DatasetPlan, type TrainPlan } from '../demo/index.ts';
 
 /**
  * Sizes per scale. `default` is sized for ≈1 h on two CPU cores (estimated from the demo's and the
@@ -112,8 +112,9 @@ export function planStudy(input: StudyOptionsInput): StudyPlan {
     for (let k = 0; k < options.seeds; k++) {
       // Training seeds are the study seed plus k: seed k of one study is seed k of the next.
       const seed = options.seed + k;
-      // Closed-form SFA is one fit (recorded as step 1); everything else at its defaults.
-      const runSteps = objective === 'sfa-linear' ? 1 : steps;
+      // Closed-form SFA is one fit (recorded as step 1); PredNet trains twice the steps, as in the
+      // demo (a pixel predictor needs them to pass copying the last frame); the rest at `steps`.
+      const runSteps = objective === 'sfa-linear' ? 1 : steps * stepFactor(objective);
       runs.push({
         name: `${objective}-s${seed}`,
         display: name,

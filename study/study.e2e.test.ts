@@ -45,6 +45,7 @@ describe('planStudy', () => {
     }
     expect(p.runs.find((r) => r.objective === 'sfa-linear')!.config.steps).toBe(1);
     expect(p.runs.find((r) => r.objective === 'sfa')!.config.steps).toBe(p.sizes.steps);
+    expect(p.runs.find((r) => r.objective === 'prednet')!.config.steps).toBe(2 * p.sizes.steps);
     // The diet and probe split come from --diet; the evaluation splits are fixed presets.
     const q = planStudy({ out: 'x', diet: 'objects-orbit', scale: 'tiny', seeds: 1 });
     expect(q.datasets.map((d) => d.preset)).toEqual([
