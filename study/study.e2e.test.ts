@@ -34,13 +34,13 @@ describe('planStudy', () => {
   it('plans every objective for each seed, pooled by name, and refuses bad flags by name', () => {
     const p = planStudy({ out: 'x' });
     expect(p.options.scale).toBe('default');
-    expect(p.options.seeds).toBe(3);
+    expect(p.options.seeds).toBe(5);
     expect(p.options.diet).toBe('shortcut-correlated');
     expect(p.runs).toHaveLength(STUDY_OBJECTIVES.length * 3);
     expect(new Set(p.runs.map((r) => r.dir)).size).toBe(p.runs.length);
     for (const { objective, name } of STUDY_OBJECTIVES) {
       const runs = p.runs.filter((r) => r.objective === objective);
-      expect(runs.map((r) => r.seed)).toEqual([0, 1, 2]);
+      expect(runs.map((r) => r.seed)).toEqual([0, 1, 2, 3, 4]);
       expect(runs.every((r) => r.display === name)).toBe(true);
     }
     expect(p.runs.find((r) => r.objective === 'sfa-linear')!.config.steps).toBe(1);
