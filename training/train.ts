@@ -16,8 +16,6 @@ import {
   loadCheckpoint,
   removeStaleCheckpointTemps,
   restoreOptimizer,
-  saveCheckpoint,
-  type CheckpointMeta,
 } from './checkpoint.ts';
 import {
   TRAIN_FLAG_FOR_FIELD,
@@ -25,22 +23,15 @@ import {
   type TrainConfig,
   type TrainConfigInput,
 } from './config.ts';
-import { lossCurveSvg } from './curve.ts';
-import { METRICS_FILE, readRunMetrics } from './run-metrics.ts';
-import { createLoader, disposeBatch, readDataInfo, type LoaderState } from './loader.ts';
+import { readRunMetrics } from './run-metrics.ts';
+import { createLoader, readDataInfo, type DataInfo } from './loader.ts';
 import type { SampleSource, SkipReport } from './sources.ts';
 import { streamManifest, streamSource, type StreamSourceOptions } from './stream-source.ts';
-import type { ModelShape, ObjectiveModel } from './objective.ts';
+import type { LoaderNeeds, ModelShape, Objective, ObjectiveModel } from './objective.ts';
 import { findObjective } from './objectives/index.ts';
+import { TrainLoop, type StepInfo } from './train-loop.ts';
 
-export interface StepInfo {
-  step: number;
-  /** The step this invocation started from (a resumed run's checkpoint). */
-  startStep: number;
-  totalSteps: number;
-  loss: number;
-  imagesPerSecond: number;
-}
+export { CURVE_FILE, RUN_FILE, type StepInfo } from './train-loop.ts';
 
 export interface TrainOptions {
   /** Dataset folder (written by `datadiet generate`); or give `stream`. */
@@ -71,10 +62,6 @@ export interface TrainResult {
   skipped: SkipReport;
 }
 
-export const CURVE_FILE = 'loss.svg';
-/** The run's record of its data: where from, the loader's position, what was skipped. */
-export const RUN_FILE = 'run.json';
-
 // Fields that shape the model or its data: a resumed run must agree on them.
 const modelKey = (c: TrainConfig) =>
   JSON.stringify([c.objective, c.encoder, c.sfa, c.prednet, c.egomotion, c.clip, c.size]);
@@ -99,9 +86,65 @@ export async function loadModel(dir: string) {
   return { model, meta: ck.meta };
 }
 
+/**
+ * A training run as its steps: check the config, choose the backend, open the data, find the
+ * resume point, build (or restore) the model, then the step loop (train-loop.ts) to the end.
+ */
 export async function train(opts: TrainOptions): Promise<TrainResult> {
   const log = opts.log ?? (() => {});
-  const parsed = TrainConfigSchema.safeParse(opts.config);
+  const { objective, config } = validateConfig(opts.config);
+  const backend = await selectBackend(opts.backend ?? 'auto');
+  log(
+    `backend: ${backend.name} (${backend.reason})${backend.addedKernels.length ? `; registered ${backend.addedKernels.join(', ')}` : ''}`,
+  );
+  const needs = objective.needs(config);
+  const data = await openData(opts, config, needs);
+  const resume = await findResumePoint(opts, config, data, log);
+  const { model, optimizer } = await buildOrRestore(opts, config, data, needs, resume, log);
+  const records = await resumedRecords(opts.out, resume.startStep);
+  const loader = await openLoader(opts, config, needs, data);
+  const { resumed, startStep, latest } = resume;
+  if (resumed && !resumed.meta.loader && !model.fit && startStep < config.steps) {
+    log(`${latest} predates saved loader state: the data order restarts from the beginning`);
+  }
+  const loop = new TrainLoop({
+    out: opts.out,
+    data: opts.data,
+    stream: opts.stream,
+    config,
+    needs,
+    shape: data.shape,
+    backendName: backend.name,
+    model,
+    optimizer,
+    loader,
+    dataRecord: data.record,
+    source: data.source,
+    ...records,
+    startStep,
+    latest,
+    loaderState: resumed?.meta.loader,
+    log,
+    onStep: opts.onStep,
+  });
+  await loop.run();
+  optimizer.dispose();
+  return {
+    backend,
+    config,
+    startStep,
+    step: loop.step,
+    losses: loop.losses.filter((l) => l.step > startStep),
+    checkpoint: loop.checkpoint,
+    model,
+    shape: data.shape,
+    skipped: loop.skipped,
+  };
+}
+
+/** The parsed config with its learning rate resolved; a bad field names its flag. */
+function validateConfig(input: TrainConfigInput): { objective: Objective; config: TrainConfig } {
+  const parsed = TrainConfigSchema.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     // egomotion.targets.1 → --motion-targets, item 2
@@ -122,19 +165,36 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const objective = findObjective(parsed.data.objective);
   // Resolved here, so config.json and the checkpoints record the rate actually used.
   const config = { ...parsed.data, lr: parsed.data.lr ?? objective.defaultLr ?? 1e-3 };
-  const backend = await selectBackend(opts.backend ?? 'auto');
-  log(
-    `backend: ${backend.name} (${backend.reason})${backend.addedKernels.length ? `; registered ${backend.addedKernels.join(', ')}` : ''}`,
-  );
+  return { objective, config };
+}
 
-  const needs = objective.needs(config);
+/** Where the batches come from and what they look like. */
+interface RunData {
+  info: DataInfo;
+  /** The rendering stream, when training on one instead of a dataset on disk. */
+  fromStream:
+    { source: SampleSource; fingerprint: string; spec: StreamSourceOptions['spec'] } | undefined;
+  /** The data as named in messages. */
+  name: string;
+  shape: ModelShape;
+  /** What `config.json` and `run.json` say the data was. */
+  record: unknown;
+  /** `dataset`, or `stream:<fingerprint>`: a resume must read the same. */
+  source: string;
+}
+
+/** Opens --data or the --stream (rendering only the layers the objective reads) and checks it. */
+async function openData(
+  opts: TrainOptions,
+  config: TrainConfig,
+  needs: LoaderNeeds,
+): Promise<RunData> {
   if ((opts.data === undefined) === (opts.stream === undefined)) {
     throw new DatadietError('CLI_USAGE', 'train needs either --data DIR or --stream', {
       hint: 'pass a dataset folder, or --stream with --preset NAME or --spec FILE',
     });
   }
-  let fromStream:
-    { source: SampleSource; fingerprint: string; spec: StreamSourceOptions['spec'] } | undefined;
+  let fromStream: RunData['fromStream'];
   let info;
   if (opts.stream) {
     if (config.objective === 'sfa-linear') {
@@ -155,11 +215,11 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   } else {
     info = await readDataInfo(opts.data as string);
   }
-  const dataName = opts.data ?? `stream of ${opts.stream?.spec.name}`;
+  const name = opts.data ?? `stream of ${opts.stream?.spec.name}`;
   if (needs.motion && info.motionColumns.length === 0) {
     throw new DatadietError(
       'MODEL_DATA_MISMATCH',
-      `${config.objective} needs the self-motion signals (<key>.motion.npy) that ${dataName} lacks`,
+      `${config.objective} needs the self-motion signals (<key>.motion.npy) that ${name} lacks`,
       { hint: 'regenerate the dataset with this version of datadiet (it writes <key>.motion.npy)' },
     );
   }
@@ -168,13 +228,39 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     width: config.size ?? info.width,
     numClasses: info.numClasses,
   };
+  const record = opts.stream
+    ? {
+        stream: {
+          spec: fromStream?.spec,
+          replay: opts.stream.replay ?? 1,
+          fingerprint: fromStream?.fingerprint,
+          ...(opts.stream.cache ? { cache: opts.stream.cache } : {}),
+        },
+      }
+    : opts.data;
+  const source = fromStream ? `stream:${fromStream.fingerprint}` : 'dataset';
+  return { info, fromStream, name, shape, record, source };
+}
 
-  // Resume: the newest checkpoint must come from the same model on data of the same shape.
+type ResumePoint = {
+  latest: string | null;
+  resumed: Awaited<ReturnType<typeof loadCheckpoint>> | null;
+  startStep: number;
+};
+
+/** Resume: the newest checkpoint must come from the same model on data of the same shape. */
+async function findResumePoint(
+  opts: TrainOptions,
+  config: TrainConfig,
+  data: RunData,
+  log: (line: string) => void,
+): Promise<ResumePoint> {
   await mkdir(opts.out, { recursive: true });
   const stale = await removeStaleCheckpointTemps(opts.out);
   if (stale.length) log(`removed ${stale.length} unfinished checkpoint folder(s) of a killed run`);
   const latest = await latestCheckpoint(opts.out);
   const resumed = latest === null ? null : await loadCheckpoint(latest);
+  const { shape } = data;
   if (resumed) {
     if (modelKey(resumed.meta.config) !== modelKey(config)) {
       throw new DatadietError(
@@ -186,52 +272,63 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     if (JSON.stringify(resumed.meta.shape) !== JSON.stringify(shape)) {
       throw new DatadietError(
         'MODEL_DATA_MISMATCH',
-        `checkpoint ${latest} expects ${resumed.meta.shape.height}×${resumed.meta.shape.width} frames and ${resumed.meta.shape.numClasses} categories; ${dataName} gives ${shape.height}×${shape.width} and ${shape.numClasses}`,
+        `checkpoint ${latest} expects ${resumed.meta.shape.height}×${resumed.meta.shape.width} frames and ${resumed.meta.shape.numClasses} categories; ${data.name} gives ${shape.height}×${shape.width} and ${shape.numClasses}`,
         { hint: 'pass --size to match, or train into a new --out' },
       );
     }
   }
-  const dataRecord = opts.stream
-    ? {
-        stream: {
-          spec: fromStream?.spec,
-          replay: opts.stream.replay ?? 1,
-          fingerprint: fromStream?.fingerprint,
-          ...(opts.stream.cache ? { cache: opts.stream.cache } : {}),
-        },
-      }
-    : opts.data;
-  const source = fromStream ? `stream:${fromStream.fingerprint}` : 'dataset';
-  if (resumed?.meta.loader && (resumed.meta.source ?? 'dataset') !== source) {
+  if (resumed?.meta.loader && (resumed.meta.source ?? 'dataset') !== data.source) {
     throw new DatadietError(
       'RUN_MISMATCH',
-      `${opts.out} was trained on ${resumed.meta.source ?? 'a dataset'}, not on this ${fromStream ? 'stream' : 'dataset'}`,
+      `${opts.out} was trained on ${resumed.meta.source ?? 'a dataset'}, not on this ${data.fromStream ? 'stream' : 'dataset'}`,
       {
         hint: 'resume with the same --data or --stream spec, seed and --replay, or use a new --out',
       },
     );
   }
-  const startStep = resumed?.meta.step ?? 0;
+  return { latest, resumed, startStep: resumed?.meta.step ?? 0 };
+}
+
+/** A fresh model and Adam, or the checkpoint's weights and optimizer state; writes config.json. */
+async function buildOrRestore(
+  opts: TrainOptions,
+  config: TrainConfig,
+  data: RunData,
+  needs: LoaderNeeds,
+  resume: ResumePoint,
+  log: (line: string) => void,
+): Promise<{ model: ObjectiveModel; optimizer: tf.Optimizer }> {
+  const { info, shape } = data;
   const model = buildModel(config, shape);
   log(
     `objective: ${config.objective}; ${model.params.count()} parameters; data ${info.height}×${info.width}×${info.frames} frames → clips of ${needs.clipLength} at ${shape.height}×${shape.width}`,
   );
   const optimizer = tf.train.adam(config.lr);
-  if (resumed) {
-    assignWeights(model.params, resumed.weights, latest as string);
-    await restoreOptimizer(optimizer, resumed);
-    tf.dispose(Object.values(resumed.weights));
-    log(`resuming from ${latest} (step ${startStep})`);
+  if (resume.resumed) {
+    assignWeights(model.params, resume.resumed.weights, resume.latest as string);
+    await restoreOptimizer(optimizer, resume.resumed);
+    tf.dispose(Object.values(resume.resumed.weights));
+    log(`resuming from ${resume.latest} (step ${resume.startStep})`);
   }
   await writeFileAtomic(
     join(opts.out, 'config.json'),
-    `${JSON.stringify({ data: dataRecord, config }, null, 2)}\n`,
+    `${JSON.stringify({ data: data.record, config }, null, 2)}\n`,
   );
+  return { model, optimizer };
+}
 
-  const resumedMetrics = (await readRunMetrics(opts.out)).filter((m) => m.step <= startStep);
-  const metricLines = resumedMetrics.map((m) => JSON.stringify(m));
-  const losses = resumedMetrics.map(({ step, loss }) => ({ step, loss }));
-  const loader = await createLoader(
+/** The resumed run's metric lines and losses up to its checkpoint (none for a fresh run). */
+async function resumedRecords(out: string, startStep: number) {
+  const resumedMetrics = (await readRunMetrics(out)).filter((m) => m.step <= startStep);
+  return {
+    metricLines: resumedMetrics.map((m) => JSON.stringify(m)),
+    losses: resumedMetrics.map(({ step, loss }) => ({ step, loss })),
+  };
+}
+
+/** The loader over the run's data: one data order per seed, continued by a resumed run. */
+function openLoader(opts: TrainOptions, config: TrainConfig, needs: LoaderNeeds, data: RunData) {
+  return createLoader(
     {
       dir: opts.data,
       batchSize: config.batch,
@@ -247,191 +344,6 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       seed: new Rng(config.seed, 'loader').streamSeed,
       skipCorrupt: opts.skipCorrupt ?? false,
     },
-    fromStream ? { source: fromStream.source, info } : { info },
+    data.fromStream ? { source: data.fromStream.source, info: data.info } : { info: data.info },
   );
-  let loaderState: LoaderState | undefined = resumed?.meta.loader;
-  if (resumed && !loaderState && !model.fit && startStep < config.steps) {
-    log(`${latest} predates saved loader state: the data order restarts from the beginning`);
-  }
-
-  const meta = (step: number): CheckpointMeta => ({
-    format: 'datadiet-checkpoint/1.0',
-    step,
-    objective: config.objective,
-    config,
-    shape,
-    backend: backend.name,
-    ...(loaderState ? { loader: loaderState, source } : {}),
-  });
-  const writeOutputs = async () => {
-    await writeFileAtomic(join(opts.out, METRICS_FILE), metricLines.map((l) => `${l}\n`).join(''));
-    await writeFileAtomic(
-      join(opts.out, RUN_FILE),
-      `${JSON.stringify(
-        {
-          data: dataRecord,
-          step,
-          position: loaderState
-            ? {
-                batches: loaderState.batches,
-                ordinal: loaderState.group,
-                clip: loaderState.clip,
-                ...(opts.stream
-                  ? { sequence: Math.floor(loaderState.group / (opts.stream.replay ?? 1)) }
-                  : {}),
-              }
-            : null,
-          skipped: loader.skipped,
-        },
-        null,
-        2,
-      )}\n`,
-    );
-    await writeFileAtomic(
-      join(opts.out, CURVE_FILE),
-      lossCurveSvg(losses, `${config.objective} — ${opts.out}`),
-    );
-  };
-
-  const batches = loader.batches(startStep > 0 ? loaderState : undefined);
-  if (model.prepare && startStep === 0 && config.steps > 0) {
-    // Before the first step of a fresh run (objective.ts); a resumed run has it in its weights.
-    const prepared = await model
-      .prepare(async () => {
-        const n = await batches.next();
-        if (n.done) return undefined;
-        loaderState = n.value.state;
-        return n.value;
-      })
-      .catch(async (e: unknown) => {
-        await batches.return(undefined); // stop a stream's browsers
-        throw e;
-      });
-    await writeFileAtomic(
-      join(opts.out, 'prepared.json'),
-      `${JSON.stringify(prepared, null, 2)}\n`,
-    );
-  }
-  let step = startStep;
-  let checkpoint: string | null = latest;
-  let savedStep = startStep;
-  const vars = model.params.list();
-  const imagesPerBatch = (b: number) => b * needs.clipLength * (needs.eyes === 'both' ? 2 : 1);
-  const started = performance.now();
-  let images = 0;
-  try {
-    if (model.fit && step === 0 && config.steps > 0) {
-      // Closed form: one fit is the whole run, recorded as step 1.
-      const t0 = performance.now();
-      const extra = await model.fit({
-        data: opts.data as string,
-        heldOutEvery: config.heldOutEvery,
-        size: config.size === undefined ? undefined : [config.size, config.size],
-      });
-      step = 1;
-      const deltas = Array.isArray(extra.delta) ? extra.delta : [];
-      const loss = deltas.reduce((a, b) => a + b, 0) / Math.max(1, deltas.length);
-      metricLines.push(
-        JSON.stringify({
-          step,
-          loss,
-          elapsed_s: +((performance.now() - t0) / 1000).toFixed(2),
-          ...extra,
-        }),
-      );
-      losses.push({ step, loss });
-      opts.onStep?.({ step, startStep, totalSteps: 1, loss, imagesPerSecond: 0 });
-      checkpoint = await saveCheckpoint({
-        runDir: opts.out,
-        meta: meta(step),
-        params: model.params,
-      });
-    }
-    while (!model.fit && step < config.steps) {
-      let next;
-      try {
-        next = await batches.next();
-      } catch (e) {
-        // A stream that cannot render (or data that turns out damaged) stops the run, but the
-        // steps taken so far are kept: a rerun resumes from here.
-        if (step > startStep && step !== savedStep) {
-          checkpoint = await saveCheckpoint({
-            runDir: opts.out,
-            meta: meta(step),
-            params: model.params,
-            optimizer,
-          });
-          await writeOutputs();
-          log(`stopped at step ${step}; checkpoint ${checkpoint}`);
-        }
-        throw e;
-      }
-      if (next.done) break;
-      const batch = next.value;
-      step++;
-      loaderState = batch.state;
-      const cost = optimizer.minimize(() => model.loss(batch), true, vars);
-      const loss = cost ? (await cost.data())[0]! : NaN;
-      cost?.dispose();
-      if (!Number.isFinite(loss)) {
-        disposeBatch(batch);
-        throw new DatadietError('MODEL_DATA_MISMATCH', `loss became ${loss} at step ${step}`, {
-          hint: 'lower --lr',
-        });
-      }
-      images += imagesPerBatch(batch.keys.length);
-      const seconds = (performance.now() - started) / 1000;
-      const ips = images / Math.max(1e-6, seconds);
-      const record: Record<string, unknown> = {
-        step,
-        loss: +loss.toPrecision(7),
-        images_per_s: +ips.toFixed(2),
-        elapsed_s: +seconds.toFixed(2),
-      };
-      if (model.metrics && (step % config.logEvery === 0 || step === config.steps)) {
-        Object.assign(record, await model.metrics(batch));
-      }
-      disposeBatch(batch);
-      if (model.calibrate && step === config.steps) {
-        // After the last step, before the final checkpoint (objective.ts says why).
-        Object.assign(
-          record,
-          await model.calibrate(async () => {
-            const n = await batches.next();
-            return n.done ? undefined : n.value;
-          }),
-        );
-      }
-      metricLines.push(JSON.stringify(record));
-      losses.push({ step, loss });
-      opts.onStep?.({ step, startStep, totalSteps: config.steps, loss, imagesPerSecond: ips });
-      if (step % config.checkpointEvery === 0 || step === config.steps) {
-        savedStep = step;
-        checkpoint = await saveCheckpoint({
-          runDir: opts.out,
-          meta: meta(step),
-          params: model.params,
-          optimizer,
-        });
-        await writeOutputs();
-      }
-    }
-  } finally {
-    await batches.return(undefined);
-    // A stream's --cache writes its short last shard and manifest here.
-    await loader.source.close();
-  }
-  await writeOutputs();
-  optimizer.dispose();
-  return {
-    backend,
-    config,
-    startStep,
-    step,
-    losses: losses.filter((l) => l.step > startStep),
-    checkpoint,
-    model,
-    shape,
-    skipped: loader.skipped,
-  };
 }
