@@ -51,7 +51,39 @@ export function layerWeights(c: PrednetConfig): number[] {
   return c.channels.map((_, l) => (l === 0 ? 1 : c.layerLoss === 'L_all' ? 0.1 : 0));
 }
 
+/** PredNet's convolutions and stack sizes: what one forward pass reads. */
+interface Net {
+  /** Layers. */
+  L: number;
+  /** A stack channels per layer. */
+  a: number[];
+  /** R stack channels per layer (= a, as in the reference configs). */
+  r: number[];
+  rConv: Conv[];
+  ahatConv: Conv[];
+  aConv: Conv[];
+}
+
+/** The recurrent state carried from one time step to the next, one tensor per layer. */
+interface State {
+  R: tf.Tensor4D[];
+  C: tf.Tensor4D[];
+  E: tf.Tensor4D[];
+}
+
 export function createPrednet(params: Params, c: PrednetConfig): PrednetModel {
+  const net = addWeights(params, c);
+  const weights = layerWeights(c);
+  const run = (frames: tf.Tensor5D) => forward(net, frames);
+  return {
+    params,
+    run,
+    loss: (frames) => weightedLoss(run(frames).errors, weights),
+  };
+}
+
+/** The weights, layer by layer in the reference's order (r, ahat, a): the init draws follow it. */
+function addWeights(params: Params, c: PrednetConfig): Net {
   const L = c.channels.length;
   const a = c.channels;
   const r = c.channels; // R stack sizes = A stack sizes, as in the reference configs
@@ -75,108 +107,129 @@ export function createPrednet(params: Params, c: PrednetConfig): PrednetModel {
     if (l < L - 1)
       aConv.push(params.conv(`prednet/a${l + 1}`, k, 2 * (a[l] as number), a[l + 1] as number));
   }
-  const weights = layerWeights(c);
+  return { L, a, r, rConv, ahatConv, aConv };
+}
 
-  const run = (frames: tf.Tensor5D) => {
-    const [B, T, H, W] = frames.shape;
-    const size = (l: number) => [H / 2 ** l, W / 2 ** l] as const;
-    let R: tf.Tensor4D[] = [];
-    let C: tf.Tensor4D[] = [];
-    let E: tf.Tensor4D[] = [];
-    for (let l = 0; l < L; l++) {
-      const [h, w] = size(l);
-      R.push(tf.zeros([B, h, w, r[l] as number]));
-      C.push(tf.zeros([B, h, w, r[l] as number]));
-      E.push(tf.zeros([B, h, w, 2 * (a[l] as number)]));
-    }
-    // At t = 0, R and E are zeros: their input channels add nothing to the gate conv, so it
-    // runs on the upsampled R_{l+1} alone (the top layer's gates are its bias). Same values,
-    // ~60 % fewer FLOPs (forward and both gradients) in that step's gate convs.
-    const upConv: Conv[] = rConv.slice(0, L - 1).map((c, l) => ({
-      w: tf.slice(
-        c.w,
-        [0, 0, (r[l] as number) + 2 * (a[l] as number), 0],
-        [-1, -1, r[l + 1] as number, -1],
-      ),
-      b: c.b,
-    }));
-    const inputs = tf.unstack(frames, 1) as tf.Tensor4D[];
-    const errors: tf.Tensor1D[][] = [];
-    const predictions: tf.Tensor4D[] = [];
-    const states: tf.Tensor4D[][] = [];
-    for (let t = 0; t < T; t++) {
-      const newR: tf.Tensor4D[] = new Array<tf.Tensor4D>(L);
-      const newC: tf.Tensor4D[] = new Array<tf.Tensor4D>(L);
-      for (let l = L - 1; l >= 0; l--) {
-        const parts = t === 0 ? [] : [R[l] as tf.Tensor4D, E[l] as tf.Tensor4D];
-        if (l < L - 1) {
-          const above = newR[l + 1] as tf.Tensor4D;
-          parts.push(tf.image.resizeNearestNeighbor(above, size(l) as [number, number]));
-        }
-        const [h, w] = size(l);
-        const z =
-          parts.length === 0
-            ? tf.broadcastTo(rConv[l]!.b, [B, h, w, 4 * (r[l] as number)])
-            : t === 0
-              ? conv(parts[0]!, upConv[l] as Conv, 'linear')
-              : conv(tf.concat(parts, 3), rConv[l] as Conv, 'linear');
-        // One hard sigmoid over the three gates (i, f, o), then split: fewer kernels.
-        const rl = r[l] as number;
-        const [ifo, g] = tf.split(z, [3 * rl, rl], 3) as [tf.Tensor4D, tf.Tensor4D];
-        const [i, f, o] = tf.split(hardSigmoid(ifo), 3, 3) as [
-          tf.Tensor4D,
-          tf.Tensor4D,
-          tf.Tensor4D,
-        ];
-        const cNew = tf.add(tf.mul(f, C[l] as tf.Tensor4D), tf.mul(i, tf.tanh(g)));
-        newC[l] = cNew as tf.Tensor4D;
-        newR[l] = tf.mul(o, tf.tanh(cNew)) as tf.Tensor4D;
-      }
-      const newE: tf.Tensor4D[] = [];
-      const errT: tf.Tensor1D[] = [];
-      let target = inputs[t] as tf.Tensor4D;
-      for (let l = 0; l < L; l++) {
-        let ahat = conv(newR[l] as tf.Tensor4D, ahatConv[l] as Conv, 'relu');
-        if (l === 0) {
-          ahat = tf.minimum(ahat, 1);
-          predictions.push(ahat);
-        }
-        const e = tf.concat(
-          [tf.relu(tf.sub(ahat, target)), tf.relu(tf.sub(target, ahat))],
-          3,
-        ) as tf.Tensor4D;
-        newE.push(e);
-        errT.push(tf.mean(e, [1, 2, 3]) as tf.Tensor1D);
-        if (l < L - 1) {
-          target = tf.maxPool(conv(e, aConv[l] as Conv, 'relu'), 2, 2, 'valid');
-        }
-      }
-      errors.push(errT);
-      states.push(newR);
-      R = newR;
-      C = newC;
-      E = newE;
-    }
-    return { errors, predictions, states };
-  };
+/** Every time step: R top-down, then Â and E bottom-up. */
+function forward(net: Net, frames: tf.Tensor5D): ReturnType<PrednetModel['run']> {
+  const [B, T, H, W] = frames.shape;
+  const { L, a, r } = net;
+  const size = (l: number) => [H / 2 ** l, W / 2 ** l] as [number, number];
+  let state: State = { R: [], C: [], E: [] };
+  for (let l = 0; l < L; l++) {
+    const [h, w] = size(l);
+    state.R.push(tf.zeros([B, h, w, r[l] as number]));
+    state.C.push(tf.zeros([B, h, w, r[l] as number]));
+    state.E.push(tf.zeros([B, h, w, 2 * (a[l] as number)]));
+  }
+  const upConv = upsampledInputConvs(net);
+  const inputs = tf.unstack(frames, 1) as tf.Tensor4D[];
+  const errors: tf.Tensor1D[][] = [];
+  const predictions: tf.Tensor4D[] = [];
+  const states: tf.Tensor4D[][] = [];
+  for (let t = 0; t < T; t++) {
+    const { R, C } = representationPass(net, state, t, upConv, B, size);
+    const { E, errT, prediction } = errorPass(net, R, inputs[t] as tf.Tensor4D);
+    predictions.push(prediction);
+    errors.push(errT);
+    states.push(R);
+    state = { R, C, E };
+  }
+  return { errors, predictions, states };
+}
 
-  return {
-    params,
-    run,
-    loss(frames) {
-      const { errors } = run(frames);
-      const T = errors.length;
-      const terms: tf.Tensor[] = [];
-      for (let t = 1; t < T; t++) {
-        for (let l = 0; l < L; l++) {
-          const w = (weights[l] as number) / (T - 1);
-          if (w > 0) terms.push(tf.mul(errors[t]?.[l] as tf.Tensor1D, w));
-        }
-      }
-      if (terms.length === 0) return tf.scalar(0);
-      return tf.mean(tf.addN(terms)) as tf.Scalar;
-    },
-  };
+/**
+ * At t = 0, R and E are zeros: their input channels add nothing to the gate conv, so it runs on
+ * the upsampled R_{l+1} alone (the top layer's gates are its bias). Same values, ~60 % fewer
+ * FLOPs (forward and both gradients) in that step's gate convs. These are those convs' slices.
+ */
+function upsampledInputConvs({ L, a, r, rConv }: Net): Conv[] {
+  return rConv.slice(0, L - 1).map((c, l) => ({
+    w: tf.slice(
+      c.w,
+      [0, 0, (r[l] as number) + 2 * (a[l] as number), 0],
+      [-1, -1, r[l + 1] as number, -1],
+    ),
+    b: c.b,
+  }));
+}
+
+/** Top-down: each layer's ConvLSTM on [R(t−1), E(t−1), upsample(R_{l+1}(t))]. */
+function representationPass(
+  { L, r, rConv }: Net,
+  prev: State,
+  t: number,
+  upConv: Conv[],
+  B: number,
+  size: (l: number) => [number, number],
+): { R: tf.Tensor4D[]; C: tf.Tensor4D[] } {
+  const newR: tf.Tensor4D[] = new Array<tf.Tensor4D>(L);
+  const newC: tf.Tensor4D[] = new Array<tf.Tensor4D>(L);
+  for (let l = L - 1; l >= 0; l--) {
+    const parts = t === 0 ? [] : [prev.R[l] as tf.Tensor4D, prev.E[l] as tf.Tensor4D];
+    if (l < L - 1) {
+      const above = newR[l + 1] as tf.Tensor4D;
+      parts.push(tf.image.resizeNearestNeighbor(above, size(l)));
+    }
+    const [h, w] = size(l);
+    const z =
+      parts.length === 0
+        ? tf.broadcastTo(rConv[l]!.b, [B, h, w, 4 * (r[l] as number)])
+        : t === 0
+          ? conv(parts[0]!, upConv[l] as Conv, 'linear')
+          : conv(tf.concat(parts, 3), rConv[l] as Conv, 'linear');
+    // One hard sigmoid over the three gates (i, f, o), then split: fewer kernels.
+    const rl = r[l] as number;
+    const [ifo, g] = tf.split(z, [3 * rl, rl], 3) as [tf.Tensor4D, tf.Tensor4D];
+    const [i, f, o] = tf.split(hardSigmoid(ifo), 3, 3) as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
+    const cNew = tf.add(tf.mul(f, prev.C[l] as tf.Tensor4D), tf.mul(i, tf.tanh(g)));
+    newC[l] = cNew as tf.Tensor4D;
+    newR[l] = tf.mul(o, tf.tanh(cNew)) as tf.Tensor4D;
+  }
+  return { R: newR, C: newC };
+}
+
+/** Bottom-up: Â_l = ReLU(conv(R_l)) (clipped at 1 on pixels), E_l, A_{l+1} from E_l. */
+function errorPass(
+  { L, ahatConv, aConv }: Net,
+  R: tf.Tensor4D[],
+  input: tf.Tensor4D,
+): { E: tf.Tensor4D[]; errT: tf.Tensor1D[]; prediction: tf.Tensor4D } {
+  const E: tf.Tensor4D[] = [];
+  const errT: tf.Tensor1D[] = [];
+  let prediction: tf.Tensor4D | undefined;
+  let target = input;
+  for (let l = 0; l < L; l++) {
+    let ahat = conv(R[l] as tf.Tensor4D, ahatConv[l] as Conv, 'relu');
+    if (l === 0) {
+      ahat = tf.minimum(ahat, 1);
+      prediction = ahat;
+    }
+    const e = tf.concat(
+      [tf.relu(tf.sub(ahat, target)), tf.relu(tf.sub(target, ahat))],
+      3,
+    ) as tf.Tensor4D;
+    E.push(e);
+    errT.push(tf.mean(e, [1, 2, 3]) as tf.Tensor1D);
+    if (l < L - 1) {
+      target = tf.maxPool(conv(e, aConv[l] as Conv, 'relu'), 2, 2, 'valid');
+    }
+  }
+  return { E, errT, prediction: prediction! };
+}
+
+/** Mean |E| weighted by layer and by time (0 at t = 0, 1/(T−1) after). */
+function weightedLoss(errors: tf.Tensor1D[][], weights: number[]): tf.Scalar {
+  const T = errors.length;
+  const terms: tf.Tensor[] = [];
+  for (let t = 1; t < T; t++) {
+    for (let l = 0; l < weights.length; l++) {
+      const w = (weights[l] as number) / (T - 1);
+      if (w > 0) terms.push(tf.mul(errors[t]?.[l] as tf.Tensor1D, w));
+    }
+  }
+  if (terms.length === 0) return tf.scalar(0);
+  return tf.mean(tf.addN(terms)) as tf.Scalar;
 }
 
 /** Next-frame MSE of the model's predictions and of copying the last frame, over t ≥ 1. */
