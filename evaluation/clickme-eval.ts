@@ -27,7 +27,7 @@ export interface ClickmeResult {
   figure: Buffer | null;
 }
 
-export async function clickmeAlignment(opts: {
+export interface ClickmeOptions {
   model: EvalModel;
   dir: string;
   seed: number;
@@ -35,7 +35,47 @@ export async function clickmeAlignment(opts: {
   smoothgrad?: SmoothGrad | undefined;
   folds?: number;
   onProgress?: (e: { stage: string; done: number; total: number }) => void;
-}): Promise<ClickmeResult> {
+}
+
+type ClickmeSet = Awaited<ReturnType<typeof loadClickMe>>;
+type ClickmeMetrics = NonNullable<EvalMetrics['clickme']>;
+
+/** Load → k-fold probe and its saliency → score → the ImageNet head apart → the record. */
+export async function clickmeAlignment(opts: ClickmeOptions): Promise<ClickmeResult> {
+  const { set, k } = await loadForFolds(opts);
+  const rng = new Rng(opts.seed, 'clickme');
+  const probed = await foldProbeSaliency(opts, set, k, rng);
+  const main = scoreMaps({
+    set,
+    saliency: probed.saliency,
+    skip: probed.classMissing,
+    rng: rng.fork('bootstrap'),
+  });
+  const ownHead = await imagenetHeadScores(opts, set, rng);
+  const { hits, classMissing } = probed;
+  return {
+    metrics: {
+      images: set.labels.length,
+      scored: main.scored,
+      skipped: {
+        class_missing_from_fit_folds: classMissing.reduce((a, b) => a + b, 0),
+        constant_saliency: main.constant,
+      },
+      folds: k,
+      head: `${k}-fold linear probe (ridge on frozen features, stratified folds; saliency on each held-out fold)`,
+      top1: hits.reduce((a, b) => a + b, 0) / hits.length,
+      top1_ci: meanInterval(hits, rng.fork('top1')),
+      ceiling: CLICKME_CEILING,
+      ...main.scores,
+      note: 'a linear probe fitted on the other folds’ ClickMe images supplies the true-class logit (stratified k-fold, seeded); images whose class is missing from their fit folds, or whose saliency is constant, are left out and counted',
+      own_head: ownHead,
+    },
+    figure: main.figure.length > 0 ? saliencySheet(main.figure, CLICKME_SIZE, CLICKME_SIZE) : null,
+  };
+}
+
+/** The ClickMe images at 224², and the fold count they allow (refused below two). */
+async function loadForFolds(opts: ClickmeOptions): Promise<{ set: ClickmeSet; k: number }> {
   const set = await loadClickMe({
     dir: opts.dir,
     ...(opts.maxSamples !== undefined ? { limit: opts.maxSamples } : {}),
@@ -53,12 +93,18 @@ export async function clickmeAlignment(opts: {
       },
     );
   }
+  return { set, k };
+}
+
+/**
+ * The main readout, as for every model: per stratified fold, a probe fitted on the other folds,
+ * its accuracy on the fold and the saliency of its true-class logit there.
+ */
+async function foldProbeSaliency(opts: ClickmeOptions, set: ClickmeSet, k: number, rng: Rng) {
   const S = CLICKME_SIZE;
-  const rng = new Rng(opts.seed, 'clickme');
+  const n = set.labels.length;
   const numClasses = Math.max(IMAGENET_CLASSES, ...set.labels.map((l) => l + 1));
   const all = Array.from({ length: n }, (_, i) => i);
-
-  // The main readout, as for every model: a probe fitted on the other (stratified) folds.
   const feats = await extractFeatures({
     features: (x) => opts.model.features(x),
     images: set.images,
@@ -107,60 +153,42 @@ export async function clickmeAlignment(opts: {
     }
     opts.onProgress?.({ stage: 'clickme folds', done: f + 1, total: k });
   }
-  const main = scoreMaps({ set, saliency, skip: classMissing, rng: rng.fork('bootstrap') });
+  return { saliency, classMissing, hits };
+}
 
-  // An ImageNet head's own logits (Harmonization's readout), reported apart.
-  let ownHead: NonNullable<EvalMetrics['clickme']>['own_head'] = null;
+/** An ImageNet head's own logits (Harmonization's readout), reported apart; null without one. */
+async function imagenetHeadScores(
+  opts: ClickmeOptions,
+  set: ClickmeSet,
+  rng: Rng,
+): Promise<ClickmeMetrics['own_head']> {
+  const S = CLICKME_SIZE;
+  const n = set.labels.length;
   const own =
     opts.model.logits && (opts.model.description.own_head_classes ?? 0) >= IMAGENET_CLASSES;
-  if (own && opts.model.logits) {
-    const ownMaps = await saliencyMaps({
-      logits: opts.model.logits,
-      images: set.images,
-      h: S,
-      w: S,
-      rows: all,
-      labels: set.labels,
-      numClasses: opts.model.description.own_head_classes!,
-      smoothgrad: opts.smoothgrad,
-      rng: rng.fork('own-saliency'),
-      batchSize: 4,
-    });
-    const o = scoreMaps({ set, saliency: ownMaps, skip: new Uint8Array(n), rng: rng.fork('own') });
-    ownHead = {
-      scored: o.scored,
-      skipped_constant_saliency: o.constant,
-      ...o.scores,
-    };
-  }
+  if (!(own && opts.model.logits)) return null;
+  const ownMaps = await saliencyMaps({
+    logits: opts.model.logits,
+    images: set.images,
+    h: S,
+    w: S,
+    rows: Array.from({ length: n }, (_, i) => i),
+    labels: set.labels,
+    numClasses: opts.model.description.own_head_classes!,
+    smoothgrad: opts.smoothgrad,
+    rng: rng.fork('own-saliency'),
+    batchSize: 4,
+  });
+  const o = scoreMaps({ set, saliency: ownMaps, skip: new Uint8Array(n), rng: rng.fork('own') });
   return {
-    metrics: {
-      images: n,
-      scored: main.scored,
-      skipped: {
-        class_missing_from_fit_folds: classMissing.reduce((a, b) => a + b, 0),
-        constant_saliency: main.constant,
-      },
-      folds: k,
-      head: `${k}-fold linear probe (ridge on frozen features, stratified folds; saliency on each held-out fold)`,
-      top1: hits.reduce((a, b) => a + b, 0) / hits.length,
-      top1_ci: meanInterval(hits, rng.fork('top1')),
-      ceiling: CLICKME_CEILING,
-      ...main.scores,
-      note: 'a linear probe fitted on the other folds’ ClickMe images supplies the true-class logit (stratified k-fold, seeded); images whose class is missing from their fit folds, or whose saliency is constant, are left out and counted',
-      own_head: ownHead,
-    },
-    figure: main.figure.length > 0 ? saliencySheet(main.figure, S, S) : null,
+    scored: o.scored,
+    skipped_constant_saliency: o.constant,
+    ...o.scores,
   };
 }
 
 /** Per-image scores of the maps not skipped; constant maps are skipped and counted. */
-function scoreMaps(opts: {
-  set: Awaited<ReturnType<typeof loadClickMe>>;
-  saliency: Float32Array;
-  skip: Uint8Array;
-  rng: Rng;
-}) {
+function scoreMaps(opts: { set: ClickmeSet; saliency: Float32Array; skip: Uint8Array; rng: Rng }) {
   const S = CLICKME_SIZE;
   const per = {
     spearman: [] as number[],
