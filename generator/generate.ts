@@ -153,10 +153,44 @@ async function removeStaleTemps(dir: string, mine: ShardPlan[]): Promise<void> {
  * Makes (or completes) a dataset: every shard this process owns that is not already complete on
  * disk is rendered, written to a temp name and renamed, then recorded in a sidecar. When every
  * shard of the dataset is complete, `manifest.json` is written (by whichever process finishes last).
+ * Steps: identify the dataset → plan this process's work → render → manifest.
  */
 export async function generateDataset(opts: GenerateOptions): Promise<GenerateResult> {
   const started = performance.now();
-  const { spec, out } = opts;
+  const run = await identifyDataset(opts);
+  const work = await planWork(opts, run);
+  const sequencesRendered = await renderShards(opts, run, work);
+  const { manifest, missing } = await writeManifestWhenComplete(opts, run, work.store);
+  return {
+    out: opts.out,
+    shardsTotal: run.plan.length,
+    shardsWritten: work.pending.length,
+    shardsSkipped: work.mine.length - work.pending.length,
+    sequencesRendered,
+    manifest,
+    missingShards: missing,
+    seconds: (performance.now() - started) / 1000,
+    renderer: run.renderer,
+  };
+}
+
+/** What identifies the dataset (its fingerprint) and how it is split into shards. */
+interface DatasetRun {
+  browser: string;
+  version: string;
+  /** sha256 of each input file the spec names. */
+  inputs: Record<string, string>;
+  gl: Awaited<ReturnType<typeof chooseGl>>;
+  renderer: RendererRecord;
+  fingerprint: string;
+  plan: ShardPlan[];
+  shardIndex: number;
+  numShards: number;
+}
+
+/** Browser, renderer, input files and generator version → the fingerprint; the shard plan. */
+async function identifyDataset(opts: GenerateOptions): Promise<DatasetRun> {
+  const { spec } = opts;
   const shardIndex = opts.shardIndex ?? 0;
   const numShards = opts.numShards ?? 1;
   const browser = findBrowser(opts.browserPath);
@@ -175,11 +209,19 @@ export async function generateDataset(opts: GenerateOptions): Promise<GenerateRe
       },
     );
   }
+  return { browser, version, inputs, gl, renderer, fingerprint, plan, shardIndex, numShards };
+}
 
-  const store = openStorage(out, opts.storage);
+/**
+ * Opens the output, refuses another dataset's folder, and lists this process's shards that are
+ * not complete yet (a rerun resumes); reports the plan.
+ */
+async function planWork(opts: GenerateOptions, run: DatasetRun) {
+  const { plan, fingerprint } = run;
+  const store = openStorage(opts.out, opts.storage);
   await store.prepare();
   await checkSameDataset(store, fingerprint, plan);
-  const mine = myShards(plan, shardIndex, numShards);
+  const mine = myShards(plan, run.shardIndex, run.numShards);
   await removeStaleTemps(store.stagingDir, mine);
 
   const pending: ShardPlan[] = [];
@@ -190,75 +232,93 @@ export async function generateDataset(opts: GenerateOptions): Promise<GenerateRe
     mine: mine.length,
     skipped: mine.length - pending.length,
     sequencesToRender: pending.reduce((n, s) => n + s.sequences, 0),
-    browser,
-    renderer,
-    rendererNote: gl.note,
+    browser: run.browser,
+    renderer: run.renderer,
+    rendererNote: run.gl.note,
   });
+  return { store, mine, pending };
+}
 
+/**
+ * Renders the pending shards on `workers` browsers, each taking whole shards from one queue; a
+ * crashed or hung browser is restarted and its shard retried up to `maxRetries` times.
+ */
+async function renderShards(
+  opts: GenerateOptions,
+  run: DatasetRun,
+  { store, pending }: { store: DatasetStorage; pending: ShardPlan[] },
+): Promise<number> {
+  if (pending.length === 0) return 0;
+  const { browser, renderer } = run;
   let sequencesRendered = 0;
-  if (pending.length > 0) {
-    const server = await FrameServer.start();
-    const queue = [...pending];
-    const workers = Array.from(
-      { length: Math.max(1, Math.min(opts.workers ?? 1, pending.length)) },
-      () =>
-        new RenderWorker(server, browser, opts.sequenceTimeoutMs, {
-          gl: renderer.gl,
-          renderer: renderer.renderer,
-        }),
-    );
-    try {
-      await Promise.all(
-        workers.map(async (worker) => {
-          let opened = false;
-          for (let shard = queue.shift(); shard; shard = queue.shift()) {
-            for (let attempt = 0; ; attempt++) {
-              try {
-                if (!opened) {
-                  await worker.open();
-                  opened = true;
-                }
-                sequencesRendered += await writeShard({
-                  ...opts,
-                  worker,
-                  shard,
-                  fingerprint,
-                  store,
-                  version,
-                  inputs,
-                  renderer,
-                });
-                break;
-              } catch (e) {
-                const retryable =
-                  isDatadietError(e) && (e.code === 'RENDER_FAILED' || e.code === 'BROWSER_FAILED');
-                // A hung browser never answers a polite close (it would wait out the protocol
-                // timeout): kill it first; a crashed one is gone already.
-                if (retryable && worker.pid !== undefined) killQuietly(worker.pid);
-                if (!retryable || attempt >= (opts.maxRetries ?? 2)) {
-                  queue.length = 0; // stop the other workers after their current shard
-                  throw retryable ? gaveUp(e, shard.index, attempt + 1) : e;
-                }
-                opts.onEvent?.({
-                  type: 'retry',
-                  shard: shard.index,
-                  attempt: attempt + 1,
-                  reason: (e as Error).message,
-                });
-                await worker.close();
-                opened = false;
-              }
-            }
+  const server = await FrameServer.start();
+  const queue = [...pending];
+  const workers = Array.from(
+    { length: Math.max(1, Math.min(opts.workers ?? 1, pending.length)) },
+    () =>
+      new RenderWorker(server, browser, opts.sequenceTimeoutMs, {
+        gl: renderer.gl,
+        renderer: renderer.renderer,
+      }),
+  );
+  const workerLoop = async (worker: RenderWorker) => {
+    let opened = false;
+    for (let shard = queue.shift(); shard; shard = queue.shift()) {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          if (!opened) {
+            await worker.open();
+            opened = true;
           }
-        }),
-      );
-    } finally {
-      await Promise.all(workers.map((w) => w.close()));
-      await server.close();
+          sequencesRendered += await writeShard({
+            ...opts,
+            worker,
+            shard,
+            fingerprint: run.fingerprint,
+            store,
+            version: run.version,
+            inputs: run.inputs,
+            renderer,
+          });
+          break;
+        } catch (e) {
+          const retryable =
+            isDatadietError(e) && (e.code === 'RENDER_FAILED' || e.code === 'BROWSER_FAILED');
+          // A hung browser never answers a polite close (it would wait out the protocol
+          // timeout): kill it first; a crashed one is gone already.
+          if (retryable && worker.pid !== undefined) killQuietly(worker.pid);
+          if (!retryable || attempt >= (opts.maxRetries ?? 2)) {
+            queue.length = 0; // stop the other workers after their current shard
+            throw retryable ? gaveUp(e, shard.index, attempt + 1) : e;
+          }
+          opts.onEvent?.({
+            type: 'retry',
+            shard: shard.index,
+            attempt: attempt + 1,
+            reason: (e as Error).message,
+          });
+          await worker.close();
+          opened = false;
+        }
+      }
     }
+  };
+  try {
+    await Promise.all(workers.map(workerLoop));
+  } finally {
+    await Promise.all(workers.map((w) => w.close()));
+    await server.close();
   }
+  return sequencesRendered;
+}
 
-  // The manifest appears only once every shard of the dataset is complete.
+/** The manifest appears only once every shard of the dataset is complete. */
+async function writeManifestWhenComplete(
+  opts: GenerateOptions,
+  run: DatasetRun,
+  store: DatasetStorage,
+): Promise<{ manifest: string | null; missing: number[] }> {
+  const { plan, fingerprint, version, renderer } = run;
   const records: ShardRecord[] = [];
   const missing: number[] = [];
   for (const s of plan) {
@@ -266,25 +326,19 @@ export async function generateDataset(opts: GenerateOptions): Promise<GenerateRe
     if (sc && sc.fingerprint === fingerprint) records.push(sc.record);
     else missing.push(s.index);
   }
-  let manifest: string | null = null;
-  if (missing.length === 0) {
-    manifest = store.url(MANIFEST_FILE);
-    await store.writeJson(
-      MANIFEST_FILE,
-      buildManifest({ spec, generatorVersion: version, fingerprint, shards: records, renderer }),
-    );
-  }
-  return {
-    out,
-    shardsTotal: plan.length,
-    shardsWritten: pending.length,
-    shardsSkipped: mine.length - pending.length,
-    sequencesRendered,
-    manifest,
-    missingShards: missing,
-    seconds: (performance.now() - started) / 1000,
-    renderer,
-  };
+  if (missing.length > 0) return { manifest: null, missing };
+  const manifest = store.url(MANIFEST_FILE);
+  await store.writeJson(
+    MANIFEST_FILE,
+    buildManifest({
+      spec: opts.spec,
+      generatorVersion: version,
+      fingerprint,
+      shards: records,
+      renderer,
+    }),
+  );
+  return { manifest, missing };
 }
 
 async function writeShard(
