@@ -80,22 +80,31 @@ export interface BuiltScene {
   dispose(): void;
 }
 
-export function buildScene(rec: SceneRecord, shared: GeometryShared): BuiltScene {
-  const scene = new Scene();
-  const disposables: { dispose(): void }[] = [];
-  const meshes: BuiltScene['meshes'] = [];
-  const shadows = rec.render.shadows;
+/**
+ * What every part of the scene is added through: the scene, its meshes (each in every pass) and
+ * what is disposed after the sequence.
+ */
+class SceneAssembly {
+  readonly scene = new Scene();
+  readonly disposables: { dispose(): void }[] = [];
+  readonly meshes: BuiltScene['meshes'] = [];
+
+  constructor(
+    private readonly shadows: boolean,
+    private readonly shared: GeometryShared,
+  ) {}
 
   // Geometries and textures are disposed after the sequence; materials are not: disposing the last
   // user of a shader program makes three delete it, and SwiftShader then recompiles every program
   // for the next sequence (~0.5 s each time). Undisposed materials are garbage-collected.
-  const track = <T extends { dispose(): void }>(x: T): T => {
-    disposables.push(x);
+  track<T extends { dispose(): void }>(x: T): T {
+    this.disposables.push(x);
     return x;
-  };
-  const standard = (m: MaterialRecord, repeats: [number, number]): MeshStandardMaterial => {
+  }
+
+  standard(m: MaterialRecord, repeats: [number, number]): MeshStandardMaterial {
     const map: Texture | null = patternTexture(m, repeats);
-    if (map) track(map);
+    if (map) this.track(map);
     return new MeshStandardMaterial({
       color: map ? 0xffffff : new Color(m.color),
       map,
@@ -103,43 +112,82 @@ export function buildScene(rec: SceneRecord, shared: GeometryShared): BuiltScene
       metalness: m.metalness,
       side: DoubleSide,
     });
-  };
+  }
+
   /** A mesh takes part in every pass: its own colour material, and a geometry material with its id. */
-  const register = (mesh: Mesh, color: Material, id: number, diagnostic: boolean) => {
-    mesh.castShadow = shadows;
-    mesh.receiveShadow = shadows;
-    meshes.push({ mesh, color, geometry: geometryMaterial({ shared, id, diagnostic }) });
+  readonly register = (mesh: Mesh, color: Material, id: number, diagnostic: boolean) => {
+    mesh.castShadow = this.shadows;
+    mesh.receiveShadow = this.shadows;
+    this.meshes.push({
+      mesh,
+      color,
+      geometry: geometryMaterial({ shared: this.shared, id, diagnostic }),
+    });
   };
-  const addMesh = (
+
+  addMesh(
     parent: Group | Scene,
     geom: BufferGeometry,
     color: Material,
     id: number,
     diagnostic: boolean,
-  ) => {
-    const mesh = new Mesh(track(geom), color);
+  ): Mesh {
+    const mesh = new Mesh(this.track(geom), color);
     parent.add(mesh);
-    register(mesh, color, id, diagnostic);
+    this.register(mesh, color, id, diagnostic);
     return mesh;
-  };
+  }
+}
 
-  // Background: ground (and room) draw id 0 but real depth. A splat capture replaces the sky and
-  // the room, and the ground unless asked for.
+/**
+ * A three.js scene for one record: background, objects, lights, in that order (three numbers its
+ * objects and materials in creation order, and ties in its draw order follow those numbers).
+ */
+export function buildScene(rec: SceneRecord, shared: GeometryShared): BuiltScene {
+  const s = new SceneAssembly(rec.render.shadows, shared);
+  const { sky, backdrop } = addBackground(s, rec);
+  const objects = addObjects(s, rec.objects);
+  const sun = addLights(s.scene, rec.lights);
+  const { scene, meshes, disposables } = s;
+  return {
+    scene,
+    sky: backdrop ? backdrop.target.texture : sky,
+    ...(backdrop
+      ? {
+          backdrop: (renderer: WebGLRenderer, camera: PerspectiveCamera) =>
+            backdrop.render(renderer, camera),
+        }
+      : {}),
+    objects,
+    meshes,
+    shared,
+    sun,
+    dispose() {
+      for (const d of disposables) d.dispose();
+      sun.shadow.map?.dispose();
+    },
+  };
+}
+
+/**
+ * Background: ground (and room) draw id 0 but real depth. A splat capture replaces the sky and
+ * the room, and the ground unless asked for.
+ */
+function addBackground(s: SceneAssembly, rec: SceneRecord) {
   const bg = rec.background;
   const splat = bg.splat;
   const sky = new Color(bg.sky_color);
   const backdrop = splat
     ? splatBackdrop({ rec: splat, width: rec.camera.width, height: rec.camera.height, sky })
     : undefined;
-  if (backdrop) disposables.push(backdrop);
-  if (!splat || splat.show_ground) addGround();
-  function addGround() {
-    const ground = addMesh(
-      scene,
+  if (backdrop) s.disposables.push(backdrop);
+  if (!splat || splat.show_ground) {
+    const ground = s.addMesh(
+      s.scene,
       // Subdivided: across two 400 m triangles the interpolated view z is off by ~2 %; 25 m cells bring
       // it to the rasteriser's own sub-pixel limit (~5e-4) at little cost (100×100 cells halved throughput).
       new PlaneGeometry(GROUND_SIZE_M, GROUND_SIZE_M, 16, 16),
-      standard(bg.ground, [
+      s.standard(bg.ground, [
         GROUND_SIZE_M * bg.ground.pattern_scale,
         GROUND_SIZE_M * bg.ground.pattern_scale,
       ]),
@@ -151,43 +199,49 @@ export function buildScene(rec: SceneRecord, shared: GeometryShared): BuiltScene
   }
   if (!splat && bg.kind === 'room' && bg.room_size && bg.wall) {
     const [sx, sy, sz] = bg.room_size;
-    const wall = standard(bg.wall, [
+    const wall = s.standard(bg.wall, [
       sx * bg.wall.pattern_scale * 0.25,
       sy * bg.wall.pattern_scale * 0.25,
     ]);
-    const room = addMesh(scene, roomGeometry(sx, sy, sz), wall, 0, false);
+    const room = s.addMesh(s.scene, roomGeometry(sx, sy, sz), wall, 0, false);
     room.position.y = sy / 2;
     room.castShadow = false;
   }
+  return { sky, backdrop };
+}
 
-  // Objects: one group per object; its parts are meshes with per-slot materials.
+/** Objects: one group per object; its parts are meshes with per-slot materials. */
+function addObjects(s: SceneAssembly, records: SceneRecord['objects']): Group[] {
   const objects: Group[] = [];
-  for (const o of rec.objects) {
+  for (const o of records) {
     const group = new Group();
     group.scale.setScalar(o.scale);
     if (o.asset) {
-      group.add(assetObject(o, register));
-      scene.add(group);
+      group.add(assetObject(o, s.register));
+      s.scene.add(group);
       objects.push(group);
       continue;
     }
     const mats = {
-      primary: standard(o.materials.primary, [1, 1]),
-      secondary: standard(o.materials.secondary, [1, 1]),
-      detail: standard(o.materials.detail, [1, 1]),
+      primary: s.standard(o.materials.primary, [1, 1]),
+      secondary: s.standard(o.materials.secondary, [1, 1]),
+      detail: s.standard(o.materials.detail, [1, 1]),
     };
     for (const p of o.parts) {
-      const mesh = addMesh(group, geometry(p.shape), mats[p.material], o.id, p.diagnostic);
+      const mesh = s.addMesh(group, geometry(p.shape), mats[p.material], o.id, p.diagnostic);
       mesh.position.set(...p.position);
       mesh.quaternion.set(...p.rotation);
     }
-    scene.add(group);
+    s.scene.add(group);
     objects.push(group);
   }
+  return objects;
+}
 
-  // Lights.
+/** Hemisphere and directional lights; the directional one (the sun) casts the shadows. */
+function addLights(scene: Scene, lights: SceneRecord['lights']): DirectionalLight {
   let sun: DirectionalLight | undefined;
-  for (const l of rec.lights) {
+  for (const l of lights) {
     if (l.kind === 'hemisphere') {
       scene.add(
         new HemisphereLight(new Color(l.sky_color), new Color(l.ground_color), l.intensity),
@@ -208,25 +262,7 @@ export function buildScene(rec: SceneRecord, shared: GeometryShared): BuiltScene
     }
   }
   if (!sun) throw new Error('scene record has no directional light');
-
-  return {
-    scene,
-    sky: backdrop ? backdrop.target.texture : sky,
-    ...(backdrop
-      ? {
-          backdrop: (renderer: WebGLRenderer, camera: PerspectiveCamera) =>
-            backdrop.render(renderer, camera),
-        }
-      : {}),
-    objects,
-    meshes,
-    shared,
-    sun,
-    dispose() {
-      for (const d of disposables) d.dispose();
-      sun.shadow.map?.dispose();
-    },
-  };
+  return sun;
 }
 
 /**
