@@ -51,6 +51,8 @@ describe('generateDataset on a real headless Chromium', () => {
   it('is deterministic: same spec and seed give byte-identical shards, also with 2 workers', async () => {
     const again = await generateTiny(TINY, { workers: 2 });
     expect(await shardHashes(again.out)).toEqual(await shardHashes(base.out));
+    // Every sequence counted once, whichever worker rendered it (the CLI's pairs/s uses it).
+    expect(again.result.sequencesRendered).toBe(4);
   });
 
   it('a different seed gives different data', async () => {

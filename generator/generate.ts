@@ -270,7 +270,8 @@ async function renderShards(
             await worker.open();
             opened = true;
           }
-          sequencesRendered += await writeShard({
+          // Awaited before adding: `x += await …` reads x first, so parallel workers lost counts.
+          const rendered = await writeShard({
             ...opts,
             worker,
             shard,
@@ -280,6 +281,7 @@ async function renderShards(
             inputs: run.inputs,
             renderer,
           });
+          sequencesRendered += rendered;
           break;
         } catch (e) {
           const retryable =
