@@ -45,6 +45,19 @@ export {
   type Manifest,
   type ShardRecord,
 } from './manifest.ts';
+export {
+  CategoryEntrySchema,
+  LayerEntrySchema,
+  ManifestSchema,
+  MotionBlockSchema,
+  SampleJsonSchema,
+  ShardRecordSchema,
+  describeIssue,
+  isShardFileName,
+  type KnownFields,
+  type ManifestInput,
+  type SampleJson,
+} from './manifest-schema.ts';
 export { contactSheetPng, type RgbTile } from './preview.ts';
 export {
   isS3Url,
