@@ -24,12 +24,14 @@ export {
 } from './tar-shard.ts';
 export {
   readDataset,
+  parseManifest,
   readManifest,
   readShard,
   readShardStream,
   sampleArray,
   sampleJson,
   sampleMember,
+  sampleRecord,
   shardPath,
   shardRelPath,
   splitMemberName,

@@ -7,7 +7,13 @@ import type { Readable } from 'node:stream';
 import { extract, type Header } from 'tar-stream';
 import { DatadietError } from '../core/errors.ts';
 import { MANIFEST_FILE, SHARDS_DIR, readJson, type ShardRecord } from './manifest.ts';
-import { ManifestSchema, describeIssue, type Manifest } from './manifest-schema.ts';
+import {
+  ManifestSchema,
+  SampleJsonSchema,
+  describeIssue,
+  type Manifest,
+  type SampleJson,
+} from './manifest-schema.ts';
 import { decodeNpy, type NdArray } from './npy.ts';
 import {
   isS3Url,
@@ -136,6 +142,23 @@ export function sampleJson<T = unknown>(sample: Sample): T {
   }
 }
 
+/**
+ * The sample's 'json' member checked against the format (SampleJsonSchema): the summary fields
+ * and objects typed, a wrong-typed one DATASET_CORRUPT naming the sample and the field.
+ */
+export function sampleRecord(sample: Sample): SampleJson {
+  const json = sampleJson(sample);
+  const parsed = SampleJsonSchema.safeParse(json);
+  if (!parsed.success) {
+    throw new DatadietError(
+      'DATASET_CORRUPT',
+      `${sample.shard}: sample '${sample.key}' member 'json': ${describeIssue(parsed.error, json)}`,
+      { hint: REWRITE_HINT },
+    );
+  }
+  return json as SampleJson;
+}
+
 /** Decodes an .npy member, e.g. sampleArray(s, 'left.rgb.npy'). */
 export function sampleArray(sample: Sample, name: string): NdArray {
   const buf = sampleMember(sample, name);
@@ -159,7 +182,7 @@ export async function readManifest(dir: string, opts: StorageOptions = {}): Prom
     if (isS3Url(dir)) {
       const m = await openStorage(dir, opts).readJson<unknown>(MANIFEST_FILE);
       if (m === null) throw new DatadietError('DATASET_NOT_FOUND', 'no manifest');
-      return checkManifest(m, joinLocation(dir, MANIFEST_FILE));
+      return parseManifest(m, joinLocation(dir, MANIFEST_FILE));
     }
     const st = await stat(dir);
     if (!st.isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
@@ -193,7 +216,7 @@ export async function readManifest(dir: string, opts: StorageOptions = {}): Prom
     }
     throw e;
   }
-  return checkManifest(manifest, path);
+  return parseManifest(manifest, path);
 }
 
 /**
@@ -201,7 +224,7 @@ export async function readManifest(dir: string, opts: StorageOptions = {}): Prom
  * reader: a field of the wrong type is DATASET_CORRUPT naming it. Shard paths stay inside
  * `<dir>/shards/` (`shards/<name>` from 1.2, a bare `<name>` before).
  */
-function checkManifest(manifest: unknown, path: string): Manifest {
+export function parseManifest(manifest: unknown, path: string): Manifest {
   const parsed = ManifestSchema.safeParse(manifest);
   if (!parsed.success) {
     throw new DatadietError(
@@ -219,7 +242,7 @@ function checkManifest(manifest: unknown, path: string): Manifest {
 
 const SHARD_PREFIX = new RegExp(`^${SHARDS_DIR}/`);
 
-/** A shard's path relative to the dataset root, for both manifest spellings (see checkManifest). */
+/** A shard's path relative to the dataset root, for both manifest spellings (see parseManifest). */
 export function shardRelPath(record: Pick<ShardRecord, 'file'>): string {
   return SHARD_PREFIX.test(record.file) ? record.file : `${SHARDS_DIR}/${record.file}`;
 }

@@ -80,10 +80,15 @@ const modelKey = (c: TrainConfig) =>
   JSON.stringify([c.objective, c.encoder, c.sfa, c.prednet, c.egomotion, c.clip, c.size]);
 
 /** Builds a fresh model for a config and data shape (also used to rebuild from a checkpoint). */
-export function buildModel(config: TrainConfig, shape: ModelShape): ObjectiveModel {
+export function buildModel(
+  config: TrainConfig,
+  shape: ModelShape,
+  motionColumns?: readonly string[],
+): ObjectiveModel {
   return findObjective(config.objective).create({
     config,
     shape,
+    motionColumns,
     // Not per objective: sfa and sfa-linear start from the same encoder for one seed.
     rng: new Rng(config.seed, 'train'),
   });
@@ -212,7 +217,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     );
   }
   const startStep = resumed?.meta.step ?? 0;
-  const model = buildModel(config, shape);
+  const model = buildModel(config, shape, info.motionColumns);
   log(
     `objective: ${config.objective}; ${model.params.count()} parameters; data ${info.height}×${info.width}×${info.frames} frames → clips of ${needs.clipLength} at ${shape.height}×${shape.width}`,
   );
