@@ -54,6 +54,7 @@ export {
   MotionBlockSchema,
   SampleJsonSchema,
   ShardRecordSchema,
+  ShardSidecarSchema,
   describeIssue,
   isShardFileName,
   type KnownFields,

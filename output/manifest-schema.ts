@@ -90,6 +90,21 @@ const intrinsics = z.looseObject({
 });
 const text = z.record(z.string(), z.string());
 
+/**
+ * `shards/shard-NNNNNN.json`, written beside each finished shard: its record (a bare file name)
+ * and what `datadiet manifest` needs to assemble manifest.json from the sidecars alone.
+ */
+export const ShardSidecarSchema = z.looseObject({
+  fingerprint: z.string(),
+  record: ShardRecordSchema,
+  /** The full spec (older sidecars lack it and the version; merge then asks for a rerun). */
+  spec: z.record(z.string(), z.unknown()).optional(),
+  generator_version: z.string().optional(),
+  /** sha256 of each input file the spec names (assets, splats). */
+  inputs: z.record(z.string(), z.string()).optional(),
+  renderer: RendererRecordSchema.optional(),
+});
+
 export const ManifestSchema = z.looseObject({
   format_version: z.string(),
   generator: z.looseObject({ name: z.string(), version: z.string() }).optional(),
