@@ -3,8 +3,9 @@
  * per-sample JSON member. `generator/dataset-meta.ts` builds values of these types and
  * `readManifest` checks what it reads against them, so writer and readers share one definition.
  *
- * Only `format_version` and `shards` are required: hand-written and pre-1.1 manifests carry little
- * else, and each reader says what it needs when a field it uses is absent. Every object is loose
+ * Only `shards` is required, as readers have always required (the generator always writes
+ * `format_version` too): manifests written by hand or by other tools may carry little else, and
+ * each reader says what it needs when a field it uses is absent. Every object is loose
  * (unknown fields are kept): the format grows by adding fields, and a reader of this version must
  * read a newer dataset's manifest. No defaults and no transforms, so parsing returns the JSON as
  * written (`readManifest` returns it as read, key order included).
@@ -106,7 +107,8 @@ export const ShardSidecarSchema = z.looseObject({
 });
 
 export const ManifestSchema = z.looseObject({
-  format_version: z.string(),
+  /** '1.0', '1.1', '1.2' (generator/dataset-meta.ts FORMAT_VERSION); no reader branches on it. */
+  format_version: z.string().optional(),
   generator: z.looseObject({ name: z.string(), version: z.string() }).optional(),
   name: z.string().optional(),
   seed: z.number().optional(),
@@ -232,6 +234,6 @@ export function describeIssue(error: z.ZodError, value: unknown): string {
   } else if (issue.code === 'too_small') {
     what = `is below ${String(issue.minimum)}`;
   }
-  if (issue.path.length === 0) return `the manifest ${what}`;
+  if (issue.path.length === 0) return `the JSON ${what}`;
   return `${issue.path.length === 1 ? `'${field}'` : field} ${what}`;
 }
