@@ -79,7 +79,10 @@ export const RUN_FILE = 'run.json';
 const modelKey = (c: TrainConfig) =>
   JSON.stringify([c.objective, c.encoder, c.sfa, c.prednet, c.egomotion, c.clip, c.size]);
 
-/** Builds a fresh model for a config and data shape (also used to rebuild from a checkpoint). */
+/**
+ * Builds a fresh model for a config and data shape (also used to rebuild from a checkpoint);
+ * `motionColumns`: the data's motion.npy column names, where egomotion finds its targets.
+ */
 export function buildModel(
   config: TrainConfig,
   shape: ModelShape,
