@@ -8,7 +8,7 @@ import {
   readDataset,
   readManifest,
   sampleArray,
-  sampleJson,
+  sampleRecord,
   typedView,
   type Sample,
 } from '../output/index.ts';
@@ -33,22 +33,13 @@ export interface ProbeSet {
   identity: unknown;
 }
 
-interface SampleObjects {
-  objects?: {
-    id: number;
-    category_index: number;
-    texture_category_index?: number | null;
-    cue_conflict?: boolean;
-  }[];
-}
-
 function unusable(message: string, hint: string): DatadietError {
   return new DatadietError('EVAL_DATA_UNUSABLE', message, { hint });
 }
 
 /** The object covering most pixels of frame t in `seg` (the first object without seg). */
 function dominantObject(sample: Sample, t: number, hw: number) {
-  const objects = sampleJson<SampleObjects>(sample).objects ?? [];
+  const objects = sampleRecord(sample).objects ?? [];
   if (objects.length <= 1 || !sample.members.has('left.seg.npy')) return objects[0];
   const seg = typedView(sampleArray(sample, 'left.seg.npy'));
   const counts = new Map<number, number>();
@@ -76,7 +67,8 @@ export async function loadProbeSet(opts: {
   const H = m.height;
   const W = m.width;
   const T = m.frames;
-  if (typeof H !== 'number' || typeof W !== 'number' || typeof T !== 'number') {
+  // Optional in the format (hand-written 1.0 manifests), needed here.
+  if (H === undefined || W === undefined || T === undefined) {
     throw new DatadietError(
       'DATASET_CORRUPT',
       `${opts.dir}/manifest.json lacks width/height/frames`,
@@ -85,18 +77,14 @@ export async function loadProbeSet(opts: {
       },
     );
   }
-  const categories = Array.isArray(m.categories)
-    ? (m.categories as { name?: unknown }[]).map((c) => String(c.name))
-    : [];
+  const categories = (m.categories ?? []).map((c) => c.name);
   if (categories.length < 2) {
     throw unusable(
       `${opts.flag} ${opts.dir}: the manifest lists no object categories, so there are no labels to probe`,
       'use a dataset written by `datadiet generate` (its manifest lists the categories)',
     );
   }
-  const layers = Array.isArray(m.layers)
-    ? (m.layers as { name?: unknown }[]).map((l) => String(l.name))
-    : [];
+  const layers = (m.layers ?? []).map((l) => l.name);
   if (opts.needParts && !layers.includes('parts')) {
     throw unusable(
       `${opts.flag} ${opts.dir} has no 'parts' layer (layers: ${layers.join(', ')}), so there is no diagnostic-part reference for alignment`,

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { EYES, LAYERS, layerShape, type LayerName } from '../output/layers.ts';
 import { SHARDS_DIR, stableJson, type Manifest, type ShardRecord } from '../output/manifest.ts';
+import type { KnownFields, SampleJson } from '../output/manifest-schema.ts';
 import { CATEGORIES } from '../scenes/categories.ts';
 import { homeGround, intrinsics } from '../scenes/sampler.ts';
 import { assetsManifest } from './assets-meta.ts';
@@ -100,7 +101,7 @@ export function sampleJson(rec: SceneRecord) {
     lights: rec.lights,
     render: rec.render,
     collisions: rec.collisions,
-  };
+  } satisfies KnownFields<SampleJson>;
 }
 
 /** Each primitive's parameters and axes, in the part's own frame (scenes/types.ts PrimitiveShape). */
@@ -143,6 +144,7 @@ export function cameraManifest(spec: Spec) {
   };
 }
 
+/** The manifest, typed by output/manifest-schema.ts (the type every reader gets from readManifest). */
 export function buildManifest(opts: {
   spec: Spec;
   generatorVersion: string;
@@ -165,7 +167,8 @@ export function buildManifest(opts: {
     name: spec.name,
     seed: spec.seed,
     fingerprint: opts.fingerprint,
-    ...(opts.renderer ? { renderer: opts.renderer } : {}),
+    // A copy: the schema's loose object type wants a plain object, not the interface.
+    ...(opts.renderer ? { renderer: { ...opts.renderer } } : {}),
     sequences: spec.sequences,
     frames: spec.frames,
     fps: spec.fps,

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expectDatadietError } from '../core/test-helpers.ts';
 import { stableJson } from '../output/manifest.ts';
+import { ManifestSchema, SampleJsonSchema, readManifest } from '../output/index.ts';
 import { datasetFingerprint, FORMAT_VERSION } from './dataset-meta.ts';
 import { generateTiny, loadAll } from './test-helpers.ts';
 
@@ -39,6 +40,11 @@ describe('format version', () => {
     expect(m.conventions.occlusion).toMatch(/hidden/);
     expect(m.units.length).toMatch(/metres/);
     expect(m.layers.map((l: { name: string }) => l.name)).toContain('valid');
+    // The format's schema round trip: the written manifest parses to itself, readManifest
+    // returns it as written, and every sample JSON parses.
+    expect(ManifestSchema.parse(m)).toEqual(m);
+    expect(await readManifest(out)).toEqual(m);
+    for (const s of samples) expect(SampleJsonSchema.parse(s.json)).toEqual(s.json);
   });
 
   it('a folder made by the 1.1 generator with the same spec is refused, not mixed', async () => {

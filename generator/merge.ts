@@ -6,6 +6,7 @@
  */
 import { DatadietError } from '../core/errors.ts';
 import { MANIFEST_FILE, SHARDS_DIR, shardFileName, type ShardRecord } from '../output/manifest.ts';
+import { ShardSidecarSchema, describeIssue } from '../output/index.ts';
 import { openStorage, type StorageOptions } from '../output/storage/index.ts';
 import { buildManifest, datasetFingerprint } from './dataset-meta.ts';
 import type { Sidecar } from './generate.ts';
@@ -30,6 +31,20 @@ function ranges(xs: number[]): string {
   return out.join(', ');
 }
 
+/** A sidecar checked against the format (ShardSidecarSchema); DATASET_CORRUPT naming the field. */
+function checkSidecar(value: unknown, location: string, name: string): Sidecar {
+  const parsed = ShardSidecarSchema.safeParse(value);
+  if (!parsed.success) {
+    throw new DatadietError(
+      'DATASET_CORRUPT',
+      `${location}: ${SHARDS_DIR}/${name}: ${describeIssue(parsed.error, value)}`,
+      { hint: 'the sidecar was edited or damaged; delete it and its .tar and regenerate' },
+    );
+  }
+  // As written; its spec is checked below by recomputing the fingerprint from it.
+  return value as Sidecar;
+}
+
 export async function mergeManifest(
   location: string,
   opts: StorageOptions = {},
@@ -48,9 +63,9 @@ export async function mergeManifest(
   const sidecars = new Map<string, Sidecar>();
   for (let i = 0; i < names.length; i += 32) {
     const batch = names.slice(i, i + 32);
-    const read = await Promise.all(batch.map((n) => store.readJson<Sidecar>(`${SHARDS_DIR}/${n}`)));
+    const read = await Promise.all(batch.map((n) => store.readJson<unknown>(`${SHARDS_DIR}/${n}`)));
     read.forEach((sc, k) => {
-      if (sc) sidecars.set(batch[k]!, sc);
+      if (sc !== null) sidecars.set(batch[k]!, checkSidecar(sc, location, batch[k]!));
     });
   }
 

@@ -9,7 +9,7 @@
 import { DatadietError } from '../core/errors.ts';
 import { packageVersion } from '../core/paths.ts';
 import { MANIFEST_FILE, SHARDS_DIR, shardFileName, type ShardRecord } from '../output/manifest.ts';
-import type { Sample } from '../output/index.ts';
+import { parseManifest, type Sample } from '../output/index.ts';
 import { openStorage, writeError, type DatasetStorage } from '../output/storage/index.ts';
 import { ShardWriter } from '../output/tar-shard.ts';
 import type { Spec } from '../scenes/spec.ts';
@@ -57,7 +57,8 @@ export class StreamCache {
   static async open(opts: StreamCacheOptions): Promise<StreamCache> {
     const store = openStorage(opts.dir);
     await store.prepare();
-    const manifest = await store.readJson<{ fingerprint?: string }>(MANIFEST_FILE);
+    const raw = await store.readJson<unknown>(MANIFEST_FILE);
+    const manifest = raw === null ? null : parseManifest(raw, store.url(MANIFEST_FILE));
     if (manifest && manifest.fingerprint !== opts.fingerprint) throw mismatch(opts.dir);
     const names = await store.list(SHARDS_DIR);
     const records: ShardRecord[] = [];

@@ -80,7 +80,8 @@ describe('datadiet export', () => {
         const data = join(dir, 'sup-data');
         mkdirSync(data);
         const categories = ['cup', 'fish', 'lamp', 'tree'].map((name, index) => ({ index, name }));
-        writeFileSync(join(data, 'manifest.json'), JSON.stringify({ categories }));
+        const manifest = { format_version: '1.2', categories, shards: [] };
+        writeFileSync(join(data, 'manifest.json'), JSON.stringify(manifest));
         writeFileSync(join(run, 'run.json'), JSON.stringify({ data, step: 5 }));
       }
       const out = join(dir, `${objective}.onnx`);

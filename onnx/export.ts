@@ -10,6 +10,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { DatadietError } from '../core/errors.ts';
 import { packageVersion } from '../core/paths.ts';
+import { readManifest } from '../output/index.ts';
 import {
   latestCheckpoint,
   loadCheckpoint,
@@ -154,9 +155,7 @@ async function categoryNames(checkpoint: string, n: number): Promise<string[] | 
     const runDir = dirname(dirname(resolve(checkpoint)));
     const run = JSON.parse(await readFile(join(runDir, 'run.json'), 'utf8')) as { data?: unknown };
     if (typeof run.data !== 'string') return undefined;
-    const m = JSON.parse(await readFile(join(resolve(run.data), 'manifest.json'), 'utf8')) as {
-      categories?: { index: number; name: string }[];
-    };
+    const m = await readManifest(resolve(run.data));
     const names: string[] = [];
     for (const c of m.categories ?? []) names[c.index] = c.name;
     return names.length === n && names.every((x) => typeof x === 'string') ? names : undefined;

@@ -24,12 +24,14 @@ export {
 } from './tar-shard.ts';
 export {
   readDataset,
+  parseManifest,
   readManifest,
   readShard,
   readShardStream,
   sampleArray,
   sampleJson,
   sampleMember,
+  sampleRecord,
   shardPath,
   shardRelPath,
   splitMemberName,
@@ -45,6 +47,20 @@ export {
   type Manifest,
   type ShardRecord,
 } from './manifest.ts';
+export {
+  CategoryEntrySchema,
+  LayerEntrySchema,
+  ManifestSchema,
+  MotionBlockSchema,
+  SampleJsonSchema,
+  ShardRecordSchema,
+  ShardSidecarSchema,
+  describeIssue,
+  isShardFileName,
+  type KnownFields,
+  type ManifestInput,
+  type SampleJson,
+} from './manifest-schema.ts';
 export { contactSheetPng, type RgbTile } from './preview.ts';
 export {
   isS3Url,

@@ -6,27 +6,19 @@ import { readFile } from 'node:fs/promises';
 import { DatadietError } from '../core/errors.ts';
 
 export const MANIFEST_FILE = 'manifest.json';
-export const SHARDS_DIR = 'shards';
 
 /** Shard file name for an index, e.g. 3 → 'shard-000003.tar'. */
 export function shardFileName(index: number): string {
   return `shard-${String(index).padStart(6, '0')}.tar`;
 }
 
-export interface ShardRecord {
-  /** Basename; the file lives in `<dataset>/shards/`. */
-  file: string;
-  samples: number;
-  bytes: number;
-  sha256: string;
-  /** Shard index within the dataset (its content depends only on spec, seed and this). */
-  index: number;
-  /** Sequence number of the shard's first sample. */
-  first_sequence: number;
-}
-
-// Loose on purpose for now: the generator owns the remaining fields.
-export type Manifest = Record<string, unknown> & { format_version: string; shards: ShardRecord[] };
+// The types come from the schema (manifest-schema.ts), the one definition writer and readers share.
+export {
+  SHARDS_DIR,
+  type Manifest,
+  type ManifestInput,
+  type ShardRecord,
+} from './manifest-schema.ts';
 
 // Atomic writing and deterministic JSON live in core/ (every stage writes files); re-exported
 // here for the format's readers and writers.

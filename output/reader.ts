@@ -6,13 +6,14 @@ import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { extract, type Header } from 'tar-stream';
 import { DatadietError } from '../core/errors.ts';
+import { MANIFEST_FILE, SHARDS_DIR, readJson, type ShardRecord } from './manifest.ts';
 import {
-  MANIFEST_FILE,
-  SHARDS_DIR,
-  readJson,
+  ManifestSchema,
+  SampleJsonSchema,
+  describeIssue,
   type Manifest,
-  type ShardRecord,
-} from './manifest.ts';
+  type SampleJson,
+} from './manifest-schema.ts';
 import { decodeNpy, type NdArray } from './npy.ts';
 import {
   isS3Url,
@@ -141,6 +142,23 @@ export function sampleJson<T = unknown>(sample: Sample): T {
   }
 }
 
+/**
+ * The sample's 'json' member checked against the format (SampleJsonSchema): the summary fields
+ * and objects typed, a wrong-typed one DATASET_CORRUPT naming the sample and the field.
+ */
+export function sampleRecord(sample: Sample): SampleJson {
+  const json = sampleJson(sample);
+  const parsed = SampleJsonSchema.safeParse(json);
+  if (!parsed.success) {
+    throw new DatadietError(
+      'DATASET_CORRUPT',
+      `${sample.shard}: sample '${sample.key}' member 'json': ${describeIssue(parsed.error, json)}`,
+      { hint: REWRITE_HINT },
+    );
+  }
+  return json as SampleJson;
+}
+
 /** Decodes an .npy member, e.g. sampleArray(s, 'left.rgb.npy'). */
 export function sampleArray(sample: Sample, name: string): NdArray {
   const buf = sampleMember(sample, name);
@@ -162,9 +180,9 @@ export function sampleArray(sample: Sample, name: string): NdArray {
 export async function readManifest(dir: string, opts: StorageOptions = {}): Promise<Manifest> {
   try {
     if (isS3Url(dir)) {
-      const m = await openStorage(dir, opts).readJson<Manifest>(MANIFEST_FILE);
+      const m = await openStorage(dir, opts).readJson<unknown>(MANIFEST_FILE);
       if (m === null) throw new DatadietError('DATASET_NOT_FOUND', 'no manifest');
-      return checkManifest(m, joinLocation(dir, MANIFEST_FILE));
+      return parseManifest(m, joinLocation(dir, MANIFEST_FILE));
     }
     const st = await stat(dir);
     if (!st.isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
@@ -186,9 +204,9 @@ export async function readManifest(dir: string, opts: StorageOptions = {}): Prom
     throw e;
   }
   const path = joinLocation(dir, MANIFEST_FILE);
-  let manifest: Manifest;
+  let manifest: unknown;
   try {
-    manifest = await readJson<Manifest>(path);
+    manifest = await readJson(path);
   } catch (e) {
     if (e instanceof DatadietError && e.code === 'DATASET_NOT_FOUND') {
       throw new DatadietError('DATASET_NOT_FOUND', `${dir} has no ${MANIFEST_FILE}`, {
@@ -198,37 +216,33 @@ export async function readManifest(dir: string, opts: StorageOptions = {}): Prom
     }
     throw e;
   }
-  return checkManifest(manifest, path);
+  return parseManifest(manifest, path);
 }
 
 /**
- * The manifest lists shards as `shards/<name>` (format ≥ 1.2, relative to manifest.json) or a
- * bare `<name>` (1.0/1.1, in `shards/`); never a path outside `<dir>/shards/`.
+ * The manifest checked against the format's schema (output/manifest-schema.ts), once, for every
+ * reader: a field of the wrong type is DATASET_CORRUPT naming it. Shard paths stay inside
+ * `<dir>/shards/` (`shards/<name>` from 1.2, a bare `<name>` before).
  */
-function checkManifest(manifest: Manifest, path: string): Manifest {
-  const shards: unknown = (manifest as { shards?: unknown } | null)?.shards;
-  if (typeof manifest !== 'object' || manifest === null || !Array.isArray(shards)) {
-    throw new DatadietError('DATASET_CORRUPT', `${path}: 'shards' is missing or not a list`, {
-      hint: 'the manifest is damaged; rerun `datadiet generate` with the same arguments',
-    });
+export function parseManifest(manifest: unknown, path: string): Manifest {
+  const parsed = ManifestSchema.safeParse(manifest);
+  if (!parsed.success) {
+    throw new DatadietError(
+      'DATASET_CORRUPT',
+      `${path}: ${describeIssue(parsed.error, manifest)}`,
+      {
+        hint: 'the manifest is damaged; rerun `datadiet generate` with the same arguments',
+      },
+    );
   }
-  for (const [i, rec] of shards.entries()) {
-    const file: unknown = (rec as { file?: unknown } | null)?.file;
-    const name = typeof file === 'string' ? file.replace(SHARD_PREFIX, '') : null;
-    if (name === null || !/^[^/\\]+$/.test(name) || name === '.' || name === '..') {
-      throw new DatadietError(
-        'DATASET_CORRUPT',
-        `${path}: shards[${i}].file is not a shard file name (shards/<name>.tar)`,
-        { hint: 'the manifest is damaged; rerun `datadiet generate` with the same arguments' },
-      );
-    }
-  }
-  return manifest;
+  // The JSON as written (the schema has no defaults or transforms): key order and fields this
+  // version does not know are kept.
+  return manifest as Manifest;
 }
 
 const SHARD_PREFIX = new RegExp(`^${SHARDS_DIR}/`);
 
-/** A shard's path relative to the dataset root, for both manifest spellings (see checkManifest). */
+/** A shard's path relative to the dataset root, for both manifest spellings (see parseManifest). */
 export function shardRelPath(record: Pick<ShardRecord, 'file'>): string {
   return SHARD_PREFIX.test(record.file) ? record.file : `${SHARDS_DIR}/${record.file}`;
 }

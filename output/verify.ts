@@ -69,48 +69,36 @@ interface LayerSpec {
   members: string[];
 }
 
-/** The manifest's layer table, validated; problems for entries that cannot be used. */
+const knownDtype = (d: string): d is DType => d in DTYPES;
+
+/**
+ * The manifest's layer table with member names; problems for entries that cannot be used (types
+ * are already checked by readManifest's schema; the dtype must also be one the format knows).
+ */
 function manifestLayers(manifest: Manifest, problem: (c: VerifyCode, m: string) => void) {
   const layers: LayerSpec[] = [];
-  const raw: unknown = manifest.layers;
-  if (!Array.isArray(raw)) {
+  if (manifest.layers === undefined) {
     problem('MANIFEST_INVALID', "manifest.json: 'layers' is missing or not a list");
     return layers;
   }
-  const eyes = Array.isArray(manifest.eyes) ? (manifest.eyes as string[]) : ['left', 'right'];
-  for (const [i, l] of raw.entries()) {
-    const e = l as { name?: unknown; dtype?: unknown; shape?: unknown; members?: unknown };
-    const shapeOk =
-      Array.isArray(e.shape) && e.shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0);
-    if (typeof e.name !== 'string' || typeof e.dtype !== 'string' || !(e.dtype in DTYPES)) {
+  const eyes = manifest.eyes ?? ['left', 'right'];
+  for (const [i, l] of manifest.layers.entries()) {
+    if (!knownDtype(l.dtype)) {
       problem('MANIFEST_INVALID', `manifest.json: layers[${i}] needs a name and a known dtype`);
       continue;
     }
-    if (!shapeOk) {
-      problem('MANIFEST_INVALID', `manifest.json: layers[${i}] (${e.name}) has no valid shape`);
-      continue;
-    }
-    const members = Array.isArray(e.members)
-      ? (e.members as string[])
-      : eyes.map((eye) => `${eye}.${e.name as string}.npy`);
-    layers.push({
-      name: e.name,
-      dtype: e.dtype as DType,
-      shape: e.shape as number[],
-      members,
-    });
+    const members = l.members ?? eyes.map((eye) => `${eye}.${l.name}.npy`);
+    layers.push({ name: l.name, dtype: l.dtype, shape: l.shape, members });
   }
   // Per-sample arrays that are not per-eye layers (`motion.npy`): dtype and shape, the same way.
-  const motion = manifest.motion as { member?: unknown; dtype?: unknown; shape?: unknown } | null;
-  if (
-    typeof motion?.member === 'string' &&
-    typeof motion.dtype === 'string' &&
-    motion.dtype in DTYPES &&
-    Array.isArray(motion.shape) &&
-    motion.shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)
-  ) {
-    const { member, dtype, shape } = motion as { member: string; dtype: DType; shape: number[] };
-    layers.push({ name: 'motion', dtype, shape, members: [member] });
+  const motion = manifest.motion;
+  if (motion !== undefined && knownDtype(motion.dtype)) {
+    layers.push({
+      name: 'motion',
+      dtype: motion.dtype,
+      shape: motion.shape,
+      members: [motion.member],
+    });
   }
   return layers;
 }
@@ -149,16 +137,13 @@ export async function verifyDataset(
   };
 
   const layers = manifestLayers(manifest, problem);
-  const declared: unknown = manifest.sample_members;
-  const expected = Array.isArray(declared)
-    ? (declared as string[])
-    : ['json', ...layers.flatMap((l) => l.members)];
+  const expected = manifest.sample_members ?? ['json', ...layers.flatMap((l) => l.members)];
   const ctx: SampleContext = {
     layers,
     expected: new Set(expected),
     keys: new Set(),
     problem,
-    far: typeof manifest.depth_far === 'number' ? manifest.depth_far : null,
+    far: manifest.depth_far ?? null,
   };
 
   for (const [i, rec] of manifest.shards.entries()) {
@@ -166,7 +151,7 @@ export async function verifyDataset(
     opts.onShard?.(i + 1, manifest.shards.length);
   }
   const sequences = manifest.sequences;
-  if (typeof sequences === 'number' && report.samples !== sequences && report.ok) {
+  if (sequences !== undefined && report.samples !== sequences && report.ok) {
     problem(
       'SAMPLE_COUNT',
       `the shards hold ${report.samples} samples, manifest.json says ${sequences} sequences`,

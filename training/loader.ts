@@ -10,7 +10,14 @@ import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { DatadietError } from '../core/errors.ts';
 import { Rng } from '../core/rng.ts';
-import { readManifest, sampleArray, sampleJson, typedView, type Sample } from '../output/index.ts';
+import {
+  readManifest,
+  sampleArray,
+  sampleRecord,
+  typedView,
+  type Manifest,
+  type Sample,
+} from '../output/index.ts';
 import { diskSource, type SampleSource, type SkipReport } from './sources.ts';
 
 export const LoaderOptionsSchema = z.strictObject({
@@ -98,38 +105,27 @@ export async function readDataInfo(dir: string): Promise<DataInfo> {
 }
 
 /** Shape facts from a manifest (a dataset's, or the one a stream would write). */
-export function dataInfoOf(m: Record<string, unknown>, dir: string): DataInfo {
-  const num = (k: string) => {
+export function dataInfoOf(m: Manifest, dir: string): DataInfo {
+  // Optional in the format (hand-written 1.0 manifests), needed here.
+  const num = (k: 'width' | 'height' | 'frames') => {
     const v = m[k];
-    if (typeof v !== 'number' || !Number.isFinite(v)) {
+    if (v === undefined) {
       throw new DatadietError('DATASET_CORRUPT', `${dir}/manifest.json: '${k}' is not a number`, {
         hint: 'the manifest is damaged; rerun `datadiet generate` with the same arguments',
       });
     }
     return v;
   };
-  const layers = Array.isArray(m.layers)
-    ? (m.layers as { name?: unknown }[]).map((l) => String(l.name))
-    : [];
-  const categories = Array.isArray(m.categories) ? m.categories.length : 0;
-  const motion = m.motion as { member?: unknown; columns?: { name?: unknown }[] } | undefined;
-  const motionColumns = Array.isArray(motion?.columns)
-    ? motion.columns.map((c) => String(c.name))
-    : [];
   return {
     width: num('width'),
     height: num('height'),
     frames: num('frames'),
-    sequences: typeof m.sequences === 'number' ? m.sequences : 0,
-    numClasses: categories,
-    layers,
-    motionColumns,
-    motionMember: typeof motion?.member === 'string' ? motion.member : 'motion.npy',
+    sequences: m.sequences ?? 0,
+    numClasses: m.categories?.length ?? 0,
+    layers: (m.layers ?? []).map((l) => l.name),
+    motionColumns: (m.motion?.columns ?? []).map((c) => c.name),
+    motionMember: m.motion?.member ?? 'motion.npy',
   };
-}
-
-interface SampleJsonObjects {
-  objects?: { id: number; category_index: number }[];
 }
 
 /**
@@ -138,12 +134,12 @@ interface SampleJsonObjects {
  * -1 when the sequence has no objects.
  */
 export function sequenceLabel(sample: Sample): number {
-  const objects = sampleJson<SampleJsonObjects>(sample).objects ?? [];
+  const json = sampleRecord(sample);
+  const objects = json.objects ?? [];
   const first = objects[0];
   if (first === undefined) return -1;
   if (objects.length === 1 || !sample.members.has('left.seg.npy')) return first.category_index;
   const segArr = sampleArray(sample, 'left.seg.npy');
-  const json = sampleJson<{ T?: number; H?: number; W?: number }>(sample);
   const want = [json.T, json.H, json.W].join();
   if (segArr.dtype !== 'uint16' || segArr.shape.join() !== want) {
     throw new DatadietError(

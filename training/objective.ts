@@ -62,5 +62,14 @@ export interface Objective {
   defaultLr?: number;
   needs(config: TrainConfig): LoaderNeeds;
   /** Throws MODEL_DATA_MISMATCH when the data cannot feed this model. */
-  create(ctx: { config: TrainConfig; shape: ModelShape; rng: Rng }): ObjectiveModel;
+  create(ctx: {
+    config: TrainConfig;
+    shape: ModelShape;
+    rng: Rng;
+    /**
+     * The data's motion.npy column names (manifest.json `motion.columns`) when training; absent
+     * when a model is rebuilt from a checkpoint (egomotion then assumes the columns it writes).
+     */
+    motionColumns?: readonly string[] | undefined;
+  }): ObjectiveModel;
 }

@@ -66,11 +66,19 @@ export interface TrainResult {
 const modelKey = (c: TrainConfig) =>
   JSON.stringify([c.objective, c.encoder, c.sfa, c.prednet, c.egomotion, c.clip, c.size]);
 
-/** Builds a fresh model for a config and data shape (also used to rebuild from a checkpoint). */
-export function buildModel(config: TrainConfig, shape: ModelShape): ObjectiveModel {
+/**
+ * Builds a fresh model for a config and data shape (also used to rebuild from a checkpoint);
+ * `motionColumns`: the data's motion.npy column names, where egomotion finds its targets.
+ */
+export function buildModel(
+  config: TrainConfig,
+  shape: ModelShape,
+  motionColumns?: readonly string[],
+): ObjectiveModel {
   return findObjective(config.objective).create({
     config,
     shape,
+    motionColumns,
     // Not per objective: sfa and sfa-linear start from the same encoder for one seed.
     rng: new Rng(config.seed, 'train'),
   });
@@ -299,7 +307,7 @@ async function buildOrRestore(
   log: (line: string) => void,
 ): Promise<{ model: ObjectiveModel; optimizer: tf.Optimizer }> {
   const { info, shape } = data;
-  const model = buildModel(config, shape);
+  const model = buildModel(config, shape, info.motionColumns);
   log(
     `objective: ${config.objective}; ${model.params.count()} parameters; data ${info.height}×${info.width}×${info.frames} frames → clips of ${needs.clipLength} at ${shape.height}×${shape.width}`,
   );

@@ -246,6 +246,32 @@ describe('egomotion', () => {
     expect(bad.err.join('\n')).toMatch(/motion\.npy/);
     expect(bad.err.join('\n')).toMatch(/regenerate/);
 
+    // The targets come from the manifest's motion columns: a dataset whose columns lack one is
+    // refused, naming it, before any step.
+    const renamed = await tempDir('ego-columns');
+    await cp(data, renamed, { recursive: true });
+    const m = JSON.parse(await readFile(join(renamed, 'manifest.json'), 'utf8')) as {
+      motion: { columns: { name: string }[] };
+    };
+    for (const c of m.motion.columns) c.name = c.name.replace(/^head_angvel/, 'head_spin');
+    await writeFile(join(renamed, 'manifest.json'), JSON.stringify(m));
+    const lacking = await runCli([
+      'train',
+      '--data',
+      renamed,
+      '--out',
+      await tempDir('ego-lacking'),
+      '--objective',
+      'egomotion',
+      ...tiny,
+      '--backend',
+      'wasm',
+    ]);
+    expect(lacking.code).toBe(bad.code);
+    expect(lacking.err.join('\n')).toMatch(/MODEL_DATA_MISMATCH|targets head_angvel are not among/);
+    expect(lacking.err.join('\n')).toMatch(/head_angvel/);
+    expect(lacking.err.join('\n')).toMatch(/head_spin_x/);
+
     const usage = await runCli([
       ...args,
       ...tiny,

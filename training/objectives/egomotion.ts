@@ -17,7 +17,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { DatadietError } from '../../core/errors.ts';
-import { MOTION_COLUMNS, motionColumnIndices } from '../../scenes/motion.ts';
+import { MOTION_COLUMNS } from '../../scenes/motion.ts';
 import type { TrainConfig } from '../config.ts';
 import { createEncoder } from '../encoder.ts';
 import { disposeBatch, type Batch } from '../loader.ts';
@@ -55,34 +55,71 @@ export function stackPairs(clips: tf.Tensor5D): tf.Tensor4D {
   });
 }
 
-function noMotion(): DatadietError {
+function noMotion(columns: number): DatadietError {
   return new DatadietError(
     'MODEL_DATA_MISMATCH',
-    `egomotion needs the self-motion signals (<key>.motion.npy with ${MOTION_COLUMNS.length} columns) that this dataset lacks`,
+    `egomotion needs the self-motion signals (<key>.motion.npy with ${columns} columns) that this dataset lacks`,
     { hint: 'regenerate the dataset with this version of datadiet (it writes <key>.motion.npy)' },
   );
 }
 
-/** The predicted columns' names, in output order, and each target group's motion.npy sources. */
-export function targetColumns(targets: readonly string[]) {
+/**
+ * The columns of motion.npy as this version writes them: what a model rebuilt from a checkpoint
+ * assumes (its data's columns are not at hand), and what training gets from manifests that match.
+ */
+export const WRITTEN_MOTION_COLUMNS: readonly string[] = MOTION_COLUMNS.map((c) => c.name);
+
+/**
+ * The predicted columns' names, in output order, and each target group's motion.npy sources,
+ * found by name in `columns` (the dataset manifest's `motion.columns`): a group is the column of
+ * that name or the columns `<group>_*`, in name order; `heading_x` comes from `head_vel_x`.
+ * MODEL_DATA_MISMATCH names the targets it lacks.
+ */
+export function targetColumns(
+  targets: readonly string[],
+  columns: readonly string[] = WRITTEN_MOTION_COLUMNS,
+) {
   const groups: { name: string; columns: number[]; source: number[] }[] = [];
   const names: string[] = [];
+  const lacking: string[] = [];
   for (const g of targets) {
     const start = names.length;
     // heading: the direction of the head's velocity, from the head_vel columns.
-    const source = motionColumnIndices([g === 'heading' ? 'head_vel' : g]);
+    const group = g === 'heading' ? 'head_vel' : g;
+    // By name, in name order (x, y, z), wherever the dataset put them.
+    const source = columns
+      .flatMap((c, i) => (c === group || c.startsWith(`${group}_`) ? [i] : []))
+      .sort((i, j) => (columns[i]! < columns[j]! ? -1 : 1));
+    if (source.length === 0) {
+      lacking.push(g === 'heading' ? 'heading (head_vel)' : g);
+      continue;
+    }
     names.push(
       ...source.map((i) =>
-        g === 'heading' ? `heading_${'xyz'[source.indexOf(i)]}` : MOTION_COLUMNS[i]!.name,
+        g === 'heading' ? `heading${columns[i]!.slice(group.length)}` : columns[i]!,
       ),
     );
     groups.push({ name: g, columns: source.map((_, j) => start + j), source });
   }
+  if (lacking.length > 0) {
+    throw new DatadietError(
+      'MODEL_DATA_MISMATCH',
+      `egomotion targets ${lacking.join(', ')} are not among the dataset's motion columns (manifest.json motion.columns: ${columns.join(', ') || 'none'})`,
+      {
+        hint: "choose --motion-targets from the dataset's motion columns, or regenerate the dataset with this version of datadiet",
+      },
+    );
+  }
   return { groups, names };
 }
 
-export function createEgomotion(config: TrainConfig, rng: Rng): EgomotionModel {
-  const { groups, names } = targetColumns(config.egomotion.targets);
+/** `columns`: the data's motion.npy column names (manifest.json `motion.columns`). */
+export function createEgomotion(
+  config: TrainConfig,
+  rng: Rng,
+  columns: readonly string[] = WRITTEN_MOTION_COLUMNS,
+): EgomotionModel {
+  const { groups, names } = targetColumns(config.egomotion.targets, columns);
   const k = names.length;
   const params = new Params(rng.fork('init'));
   const encoder = createEncoder(params, config.encoder);
@@ -103,7 +140,7 @@ export function createEgomotion(config: TrainConfig, rng: Rng): EgomotionModel {
   const targets = (motion: tf.Tensor3D): tf.Tensor3D =>
     tf.tidy(() => {
       const [b, t, c] = motion.shape;
-      if (c !== MOTION_COLUMNS.length) throw noMotion();
+      if (c !== columns.length) throw noMotion(columns.length);
       const parts = groups.map((g) => {
         const m = tf.gather(motion, tf.tensor1d(g.source, 'int32'), 2);
         const n = g.source.length;
@@ -120,7 +157,7 @@ export function createEgomotion(config: TrainConfig, rng: Rng): EgomotionModel {
   const standard = (y: tf.Tensor) => tf.div(tf.sub(y, targetMean), targetStd);
   /** Per column: mean squared error of the standardised targets and their batch variance, [K]. */
   const errors = (batch: Batch) => {
-    if (batch.motion === undefined) throw noMotion();
+    if (batch.motion === undefined) throw noMotion(columns.length);
     const y = standard(targets(batch.motion).reshape([-1, k]));
     const p = predictStandard(batch.left);
     const mse = tf.mean(tf.square(tf.sub(p, y)), 0) as tf.Tensor1D;
@@ -148,7 +185,7 @@ export function createEgomotion(config: TrainConfig, rng: Rng): EgomotionModel {
       for (let i = 0; i < TARGET_STATS_BATCHES; i++) {
         const batch = await next();
         if (batch === undefined) break;
-        if (batch.motion === undefined) throw noMotion();
+        if (batch.motion === undefined) throw noMotion(columns.length);
         const y = targets(batch.motion);
         const v = await y.data();
         y.dispose();
@@ -200,7 +237,7 @@ export const egomotionObjective: Objective = {
   description:
     "self-motion from consecutive frame pairs: the head's heading and rotation from motion.npy, standardised (Mineault et al. 2021)",
   needs: (c) => ({ clipLength: c.clip ?? 2, eyes: 'left', labels: false, motion: true }),
-  create({ config, rng }) {
+  create({ config, rng, motionColumns }) {
     if ((config.clip ?? 2) < 2) {
       throw new DatadietError(
         'CLI_USAGE',
@@ -210,6 +247,6 @@ export const egomotionObjective: Objective = {
         },
       );
     }
-    return createEgomotion(config, rng);
+    return createEgomotion(config, rng, motionColumns);
   },
 };
