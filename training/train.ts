@@ -19,12 +19,7 @@ import {
   saveCheckpoint,
   type CheckpointMeta,
 } from './checkpoint.ts';
-import {
-  TRAIN_FLAG_FOR_FIELD,
-  TrainConfigSchema,
-  type TrainConfig,
-  type TrainConfigInput,
-} from './config.ts';
+import { TrainConfigSchema, type TrainConfig, type TrainConfigInput } from './config.ts';
 import { lossCurveSvg } from './curve.ts';
 import { METRICS_FILE, readRunMetrics } from './run-metrics.ts';
 import { createLoader, disposeBatch, readDataInfo, type LoaderState } from './loader.ts';
@@ -104,20 +99,14 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const parsed = TrainConfigSchema.safeParse(opts.config);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    // egomotion.targets.1 → --motion-targets, item 2
+    // egomotion.targets.1 → field egomotion.targets, item 2 (the CLI names its flag)
     const at = issue.path.findIndex((k) => typeof k === 'number');
-    const field = (at < 0 ? issue.path : issue.path.slice(0, at)).join('.');
-    const flag = TRAIN_FLAG_FOR_FIELD[field];
+    const field = (at < 0 ? issue.path : issue.path.slice(0, at)).join('.') || 'config';
     const item = at < 0 ? '' : `, item ${Number(issue.path[at]) + 1}`;
-    throw new DatadietError(
-      'CLI_USAGE',
-      `${flag ?? `train config ${field}`}${item}: ${issue.message}`,
-      {
-        hint: flag
-          ? `pass a valid ${flag}; \`datadiet train --help\` lists the values`
-          : 'see `datadiet train --help`',
-      },
-    );
+    throw new DatadietError('CONFIG_INVALID', `${field}${item}: ${issue.message}`, {
+      hint: `fix the train config's \`${field}\``,
+      field: { config: 'train', path: field },
+    });
   }
   const objective = findObjective(parsed.data.objective);
   // Resolved here, so config.json and the checkpoints record the rate actually used.
