@@ -18,6 +18,7 @@ const COMPARE_FLAGS = {
     describe:
       'comma-separated run folders, checkpoint folders, .onnx files, baseline JSON descriptors or model URLs',
     field: 'compare.models',
+    hint: 'pass --models RUN_OR_BASELINE,RUN_OR_BASELINE,…',
   },
   names: {
     type: 'string',

@@ -22,7 +22,7 @@ export interface Flag {
   field?: string | readonly string[];
   /** Shapes the flag's text into the field's value ('3,16' → [3, 16]). */
   parse?: (text: string) => unknown;
-  /** The fix printed when the library refuses the field's value (default: see --help). */
+  /** The fix printed when the library refuses the field's value (default: the library's, else see --help). */
   hint?: string;
 }
 
@@ -179,8 +179,9 @@ export function flagError(table: FlagTable, e: unknown, hint: (flag: string) => 
     });
   }
   const message = e.message.startsWith(path) ? `${flag}${e.message.slice(path.length)}` : e.message;
+  // A library hint is specific (a generic one is left out), so it wins over the command's default.
   return new DatadietError(e.code === 'CONFIG_INVALID' ? 'CLI_USAGE' : e.code, message, {
-    hint: entry?.hint ?? (e.code === 'CONFIG_INVALID' ? hint(flag) : (e.hint ?? hint(flag))),
+    hint: entry?.hint ?? e.hint ?? hint(flag),
     cause: e,
   });
 }

@@ -36,7 +36,7 @@ export const GENERATE_FLAGS = {
     type: 'string',
     demandOption: true,
     describe: 'output folder, or s3://bucket/prefix',
-    field: 'run.out',
+    field: 'generate.out',
   },
   sequences: { type: 'number', describe: 'number of sequences', field: 'spec.sequences' },
   frames: { type: 'number', describe: 'frames per sequence (T)', field: 'spec.frames' },
@@ -64,28 +64,28 @@ export const GENERATE_FLAGS = {
     type: 'number',
     default: 1,
     describe: 'browsers rendering in parallel',
-    field: 'run.workers',
+    field: 'generate.workers',
   },
   'shard-index': {
     type: 'number',
     describe:
       'make only shards i ≡ this mod --num-shards (default $JOB_COMPLETION_INDEX, $SLURM_ARRAY_TASK_ID − $SLURM_ARRAY_TASK_MIN, or 0)',
-    field: 'run.shardIndex',
+    field: 'generate.shardIndex',
   },
   'num-shards': {
     type: 'number',
     describe: 'number of cooperating processes (default $SLURM_ARRAY_TASK_COUNT or 1)',
-    field: 'run.numShards',
+    field: 'generate.numShards',
   },
   browser: {
     type: 'string',
     describe: 'Chromium/Chrome executable (default: found automatically)',
-    field: 'run.browserPath',
+    field: 'generate.browserPath',
   },
   gl: {
     type: 'string',
     describe: `WebGL backend: ${GL_MODES.join('|')} (default $DATADIET_GL or auto: a GPU when there is one, else the fastest software renderer here); checked against the page's renderer`,
-    field: 'run.gl',
+    field: 'generate.gl',
   },
 } as const satisfies FlagTable;
 
@@ -232,7 +232,7 @@ export const generateCommand = defineCommand({
   command: 'generate',
   describe: 'render a stereo dataset into WebDataset shards',
   flags: GENERATE_FLAGS,
-  targets: { spec: SpecSchema, run: GENERATE_FIELDS },
+  targets: { spec: SpecSchema, generate: GENERATE_FIELDS },
   examples: [
     ['$0 generate --out data/pilot', 'the small built-in default'],
     ['$0 generate --preset objects-orbit --out data/orbit --workers 2', ''],

@@ -124,6 +124,7 @@ export const TRAIN_FLAGS = {
     type: 'number',
     describe: 'frames per clip (default: sfa 4, prednet 8, supervised 1, egomotion 2)',
     field: 'train.clip',
+    hint: 'use --clip 2 or more (sfa: or --binocular to compare the two eyes)',
   },
   size: {
     type: 'number',

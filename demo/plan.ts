@@ -90,8 +90,8 @@ export function parseDemoOptions(input: DemoOptionsInput): DemoOptions {
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
   const field = String(issue.path[0] ?? 'out');
+  // No hint: the message says what is wrong; the CLI adds which flag to fix.
   throw new DatadietError('CONFIG_INVALID', `${field}: ${issue.message}`, {
-    hint: `pass a valid \`${field}\` (DemoOptionsSchema)`,
     field: { config: 'demo', path: field },
   });
 }

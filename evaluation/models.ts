@@ -145,9 +145,14 @@ export async function loadEvalModel(path: string, opts: LoadModelOptions = {}): 
   }
   if (st.isFile()) return loadBaseline(path, opts);
   if (opts.features !== undefined) {
-    throw new DatadietError('CLI_USAGE', `--features ${opts.features}: ${path} is a training run`, {
-      hint: '--features picks a node of an external (ONNX or tfjs) model; a run is read at its encoder embedding',
-    });
+    throw new DatadietError(
+      'CONFIG_INVALID',
+      `features ${opts.features}: ${path} is a training run`,
+      {
+        hint: 'features picks a node of an external (ONNX or tfjs) model; a run is read at its encoder embedding',
+        field: { config: 'evaluate', path: 'features' },
+      },
+    );
   }
   return loadRun(path);
 }

@@ -194,8 +194,9 @@ export async function exportRun(o: ExportOptions): Promise<ExportResult> {
       () => false,
     )
   ) {
-    throw new DatadietError('CLI_USAGE', `--out ${o.out} is a folder`, {
-      hint: 'name the file to write, e.g. --out model.onnx',
+    throw new DatadietError('CONFIG_INVALID', `out ${o.out} is a folder`, {
+      hint: 'name the .onnx file to write, e.g. model.onnx',
+      field: { config: 'export', path: 'out' },
     });
   }
   const checkpoint = await resolveCheckpoint(o.model);

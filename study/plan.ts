@@ -92,10 +92,10 @@ export function parseStudyOptions(input: StudyOptionsInput): StudyOptions {
       ? `use one of ${SCALE_NAMES.join(', ')}`
       : field === 'diet'
         ? 'use a preset name (`datadiet presets` lists them), e.g. shortcut-correlated'
-        : `pass a valid \`${field}\` (StudyOptionsSchema)`;
+        : undefined;
   // The CLI names the flag that set the field (cli/flags.ts).
   throw new DatadietError('CONFIG_INVALID', `${field}: ${issue.message}`, {
-    hint,
+    ...(hint === undefined ? {} : { hint }),
     field: { config: 'study', path: field },
   });
 }

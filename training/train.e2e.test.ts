@@ -376,8 +376,8 @@ describe('bad input', () => {
           backend: 'wasm',
           config: tiny({ objective, clip: 1 }),
         }),
-        'CLI_USAGE',
-        /^--clip 1: /,
+        'CONFIG_INVALID',
+        /^clip 1: /,
       );
     }
     // A stride larger than the kernel (tfjs-wasm computes it wrongly: encoder.test.ts).

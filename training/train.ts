@@ -103,8 +103,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     const at = issue.path.findIndex((k) => typeof k === 'number');
     const field = (at < 0 ? issue.path : issue.path.slice(0, at)).join('.') || 'config';
     const item = at < 0 ? '' : `, item ${Number(issue.path[at]) + 1}`;
+    // No hint: the message says what is wrong; the CLI adds which flag to fix.
     throw new DatadietError('CONFIG_INVALID', `${field}${item}: ${issue.message}`, {
-      hint: `fix the train config's \`${field}\``,
       field: { config: 'train', path: field },
     });
   }
@@ -118,18 +118,28 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 
   const needs = objective.needs(config);
   if ((opts.data === undefined) === (opts.stream === undefined)) {
-    throw new DatadietError('CLI_USAGE', 'train needs either --data DIR or --stream', {
-      hint: 'pass a dataset folder, or --stream with --preset NAME or --spec FILE',
-    });
+    throw new DatadietError(
+      'CONFIG_INVALID',
+      'data: train needs either data (a folder) or stream',
+      {
+        hint: 'give a dataset folder, or stream options with a spec',
+        field: { config: 'run', path: 'data' },
+      },
+    );
   }
   let fromStream:
     { source: SampleSource; fingerprint: string; spec: StreamSourceOptions['spec'] } | undefined;
   let info;
   if (opts.stream) {
     if (config.objective === 'sfa-linear') {
-      throw new DatadietError('CLI_USAGE', `${config.objective} fits on a dataset on disk`, {
-        hint: 'generate the dataset first and pass --data, or pick a gradient objective',
-      });
+      throw new DatadietError(
+        'CONFIG_INVALID',
+        `objective ${config.objective} fits on a dataset on disk, not a stream`,
+        {
+          hint: 'generate the dataset first and train on it, or pick a gradient objective',
+          field: { config: 'train', path: 'objective' },
+        },
+      );
     }
     // Only the layers the objective reads are rendered (labels come from the seg layer).
     const spec = { ...opts.stream.spec, layers: needs.labels ? ['rgb', 'seg'] : ['rgb'] };
