@@ -17,8 +17,8 @@ const COMPARE_FLAGS = {
     demandOption: true,
     describe:
       'comma-separated run folders, checkpoint folders, .onnx files, baseline JSON descriptors or model URLs',
-    field: 'compare.models',
-    hint: 'pass --models RUN_OR_BASELINE,RUN_OR_BASELINE,…',
+    // Each model is evaluated in turn: evaluate's errors about its model name this flag.
+    field: ['compare.models', 'evaluate.model'],
   },
   names: {
     type: 'string',

@@ -42,6 +42,7 @@ export const EVAL_DATA_FLAGS = {
     type: 'string',
     describe: 'folder of Harmonization ClickMe shards (val-*.tfrecords) for human-map alignment',
     field: 'evaluate.clickme',
+    hint: 'point --clickme at the Harmonization shards (val-*.tfrecords), or raise --max-samples',
   },
   out: { type: 'string', demandOption: true, describe: 'output folder', field: 'evaluate.out' },
   seed: {

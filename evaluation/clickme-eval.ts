@@ -47,9 +47,10 @@ export async function clickmeAlignment(opts: {
   if (n < 2 || k < 2) {
     throw new DatadietError(
       'EVAL_DATA_UNUSABLE',
-      `--clickme ${opts.dir}: ${n} image(s) is too few for a ${foldCount}-fold probe`,
+      `clickme ${opts.dir}: ${n} image(s) is too few for a ${foldCount}-fold probe`,
       {
-        hint: 'point --clickme at the Harmonization shards (val-*.tfrecords), or raise --max-samples',
+        hint: 'point it at the Harmonization shards (val-*.tfrecords), or raise maxSamples',
+        field: { config: 'evaluate', path: 'clickme' },
       },
     );
   }

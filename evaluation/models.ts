@@ -139,8 +139,9 @@ export async function loadEvalModel(path: string, opts: LoadModelOptions = {}): 
   }
   const st = await exists(path);
   if (st === null) {
-    throw new DatadietError('MODEL_NOT_FOUND', `--model ${path} does not exist`, {
+    throw new DatadietError('MODEL_NOT_FOUND', `model ${path} does not exist`, {
       hint: 'pass a run folder (`datadiet train --out`), a checkpoint folder, or a baseline JSON descriptor',
+      field: { config: 'evaluate', path: 'model' },
     });
   }
   if (st.isFile()) return loadBaseline(path, opts);

@@ -52,8 +52,9 @@ async function resolveCheckpoint(path: string): Promise<string> {
     () => null,
   );
   if (isDir === null || !isDir) {
-    throw new DatadietError('MODEL_NOT_FOUND', `--model ${path} is not a folder`, {
+    throw new DatadietError('MODEL_NOT_FOUND', `model ${path} is not a folder`, {
       hint: 'pass a run folder (`datadiet train --out`) or one of its checkpoints/step-N folders',
+      field: { config: 'export', path: 'model' },
     });
   }
   const own = await stat(resolve(path, 'model.json')).then(
