@@ -20,6 +20,7 @@ const EXPORT_FLAGS = {
     demandOption: true,
     describe: 'the .onnx file to write',
     field: 'export.out',
+    hint: 'name the file to write, e.g. --out model.onnx',
   },
   backend: {
     type: 'string',
