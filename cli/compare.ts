@@ -1,11 +1,6 @@
-import type { Argv } from 'yargs';
-import { compareModels } from '../evaluation/index.ts';
-import { evalDataOptions, evalOptions, type EvalDataArgs } from './evaluate.ts';
-
-export interface CompareArgs extends EvalDataArgs {
-  models: string;
-  names?: string | undefined;
-}
+import { compareModels, type CompareOptions } from '../evaluation/index.ts';
+import { EVAL_DATA_FLAGS, EVALUATE_FIELDS, evalOptions } from './evaluate.ts';
+import { defineCommand, type ArgsOf, type FlagTable } from './flags.ts';
 
 const list = (s: string) =>
   s
@@ -13,30 +8,30 @@ const list = (s: string) =>
     .map((x) => x.trim())
     .filter((x) => x !== '');
 
-export function compareCommand(y: Argv) {
-  return evalDataOptions(y)
-    .option('models', {
-      type: 'string',
-      demandOption: true,
-      describe:
-        'comma-separated run folders, checkpoint folders, .onnx files, baseline JSON descriptors or model URLs',
-    })
-    .option('names', {
-      type: 'string',
-      describe:
-        'comma-separated names, one per model; repeat a name for runs that differ only in their training seed to pool them (mean ± interval across seeds)',
-    })
-    .example(
-      '$0 compare --models runs/sfa,runs/supervised,baselines/mobilenet.json --data data/shortcut-correlated --decorrelated data/shortcut-decorrelated --out cmp',
-      '',
-    )
-    .example(
-      '$0 compare --models runs/sfa-s0,runs/sfa-s1,runs/sfa-s2,runs/sup-s0,runs/sup-s1,runs/sup-s2 --names SFA,SFA,SFA,sup,sup,sup --data data/corr --out cmp',
-      'three training seeds per recipe, pooled into one row each',
-    );
-}
+const COMPARE_FIELDS = ['models', 'names'] as const satisfies readonly (keyof CompareOptions)[];
 
-export async function runCompare(args: CompareArgs, log: (line: string) => void): Promise<void> {
+const COMPARE_FLAGS = {
+  ...EVAL_DATA_FLAGS,
+  models: {
+    type: 'string',
+    demandOption: true,
+    describe:
+      'comma-separated run folders, checkpoint folders, .onnx files, baseline JSON descriptors or model URLs',
+    // Each model is evaluated in turn: evaluate's errors about its model name this flag.
+    field: ['compare.models', 'evaluate.model'],
+  },
+  names: {
+    type: 'string',
+    describe:
+      'comma-separated names, one per model; repeat a name for runs that differ only in their training seed to pool them (mean ± interval across seeds)',
+    field: 'compare.names',
+  },
+} as const satisfies FlagTable;
+
+async function runCompare(
+  args: ArgsOf<typeof COMPARE_FLAGS>,
+  log: (line: string) => void,
+): Promise<void> {
   const { options, stop } = evalOptions(args);
   try {
     const r = await compareModels({
@@ -55,3 +50,21 @@ export async function runCompare(args: CompareArgs, log: (line: string) => void)
     stop();
   }
 }
+
+export const compareCommand = defineCommand({
+  command: 'compare',
+  describe: 'evaluate several models: table (terminal, CSV, JSON) and an HTML report',
+  flags: COMPARE_FLAGS,
+  targets: { evaluate: EVALUATE_FIELDS, compare: COMPARE_FIELDS },
+  examples: [
+    [
+      '$0 compare --models runs/sfa,runs/supervised,baselines/mobilenet.json --data data/shortcut-correlated --decorrelated data/shortcut-decorrelated --out cmp',
+      '',
+    ],
+    [
+      '$0 compare --models runs/sfa-s0,runs/sfa-s1,runs/sfa-s2,runs/sup-s0,runs/sup-s1,runs/sup-s2 --names SFA,SFA,SFA,sup,sup,sup --data data/corr --out cmp',
+      'three training seeds per recipe, pooled into one row each',
+    ],
+  ],
+  run: runCompare,
+});

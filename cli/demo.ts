@@ -1,73 +1,79 @@
 import type { GlMode } from '../generator/gl.ts';
-import type { Argv } from 'yargs';
 import { BACKEND_NAMES } from '../training/index.ts';
-import { DemoOptionsSchema, runDemo, type DemoProgress } from '../demo/index.ts';
+import {
+  DemoOptionsSchema,
+  runDemo,
+  type DemoOptionsInput,
+  type DemoProgress,
+} from '../demo/index.ts';
+import { defineCommand, fieldsFromArgs, type ArgsOf, type FlagTable } from './flags.ts';
 import { createProgress, type Progress } from './progress.ts';
-
-export interface DemoArgs {
-  out: string;
-  size?: number | undefined;
-  sequences?: number | undefined;
-  steps?: number | undefined;
-  seed?: number | undefined;
-  backend?: string | undefined;
-  workers?: number | undefined;
-  browser?: string | undefined;
-  gl?: string | undefined;
-  stream?: boolean | undefined;
-}
 
 const DEFAULTS = DemoOptionsSchema.parse({ out: '.' });
 
-/** Where a pipeline command (demo, study) renders and trains: the same four flags for both. */
-export const MACHINE_FLAGS = {
-  backend: {
-    type: 'string',
-    describe: `training backend: ${BACKEND_NAMES.join('|')} (default auto)`,
-  },
-  workers: { type: 'number', describe: 'browsers rendering in parallel (default 1)' },
-  browser: {
-    type: 'string',
-    describe: 'Chromium/Chrome executable (default: found automatically)',
-  },
-  gl: {
-    type: 'string',
-    describe: 'WebGL backend: auto|swiftshader|egl|vulkan (default $DATADIET_GL or auto)',
-  },
-} as const;
-
-export function demoCommand(y: Argv) {
-  return y
-    .option('out', {
+/**
+ * Where a pipeline command (demo, study) renders and trains: the same four flags for both, each
+ * setting the same-named field of the command's options (`target`).
+ */
+export const machineFlags = <T extends string>(target: T) =>
+  ({
+    backend: {
       type: 'string',
-      demandOption: true,
-      describe: 'demo folder: data/, runs/, report/, demo.json; rerun to resume',
-    })
-    .option('size', {
+      describe: `training backend: ${BACKEND_NAMES.join('|')} (default auto)`,
+      field: `${target}.backend`,
+    },
+    workers: {
       type: 'number',
-      describe: `frame side in pixels for every dataset and model (default ${DEFAULTS.size})`,
-    })
-    .option('sequences', {
-      type: 'number',
-      describe: `sequences in the diet and in each evaluation split (default ${DEFAULTS.sequences})`,
-    })
-    .option('steps', {
-      type: 'number',
-      describe: `training steps of each of the three runs (default ${DEFAULTS.steps}; PredNet trains twice as many)`,
-    })
-    .option('seed', { type: 'number', describe: 'seeds every dataset and run (default 0)' })
-    .options(MACHINE_FLAGS)
-    .option('stream', {
-      type: 'boolean',
-      describe:
-        'render the training diet into each run while it trains (no diet on disk; evaluation splits are still generated)',
-    })
-    .example('$0 demo --out out/demo', 'the whole pipeline in a few minutes on a laptop CPU')
-    .example(
-      '$0 demo --out out/demo-gpu --size 64 --sequences 512 --steps 2000 --backend tensorflow',
-      'bigger, on a GPU',
-    );
-}
+      describe: 'browsers rendering in parallel (default 1)',
+      field: `${target}.workers`,
+    },
+    browser: {
+      type: 'string',
+      describe: 'Chromium/Chrome executable (default: found automatically)',
+      field: `${target}.browser`,
+    },
+    gl: {
+      type: 'string',
+      describe: 'WebGL backend: auto|swiftshader|egl|vulkan (default $DATADIET_GL or auto)',
+      field: `${target}.gl`,
+    },
+  }) as const satisfies FlagTable;
+
+const DEMO_FLAGS = {
+  out: {
+    type: 'string',
+    demandOption: true,
+    describe: 'demo folder: data/, runs/, report/, demo.json; rerun to resume',
+    field: 'demo.out',
+  },
+  size: {
+    type: 'number',
+    describe: `frame side in pixels for every dataset and model (default ${DEFAULTS.size})`,
+    field: 'demo.size',
+  },
+  sequences: {
+    type: 'number',
+    describe: `sequences in the diet and in each evaluation split (default ${DEFAULTS.sequences})`,
+    field: 'demo.sequences',
+  },
+  steps: {
+    type: 'number',
+    describe: `training steps of each of the three runs (default ${DEFAULTS.steps}; PredNet trains twice as many)`,
+    field: 'demo.steps',
+  },
+  seed: {
+    type: 'number',
+    describe: 'seeds every dataset and run (default 0)',
+    field: 'demo.seed',
+  },
+  ...machineFlags('demo'),
+  stream: {
+    type: 'boolean',
+    describe:
+      'render the training diet into each run while it trains (no diet on disk; evaluation splits are still generated)',
+    field: 'demo.stream',
+  },
+} as const satisfies FlagTable;
 
 /** One bar per stage: a new stage name stops the previous bar and starts the next. */
 export function stageBars() {
@@ -91,22 +97,18 @@ export function stageBars() {
   };
 }
 
-export async function runDemoCommand(args: DemoArgs, log: (line: string) => void): Promise<void> {
+async function runDemoCommand(
+  args: ArgsOf<typeof DEMO_FLAGS>,
+  log: (line: string) => void,
+): Promise<void> {
   const bars = stageBars();
   const result = await (async () => {
     try {
       return await runDemo(
         {
-          out: args.out,
-          size: args.size,
-          sequences: args.sequences,
-          steps: args.steps,
-          seed: args.seed,
-          backend: args.backend,
-          workers: args.workers,
-          browser: args.browser,
+          // The table names only DemoOptionsSchema fields (flags.test.ts); runDemo validates them.
+          ...(fieldsFromArgs(DEMO_FLAGS, args, 'demo') as DemoOptionsInput),
           gl: (args.gl ?? (process.env.DATADIET_GL || undefined)) as GlMode | undefined,
-          stream: args.stream,
         },
         {
           log: (l) => {
@@ -137,3 +139,18 @@ export async function runDemoCommand(args: DemoArgs, log: (line: string) => void
   log(`report: ${summary.reportPath}`);
   log(`record: ${result.recordPath}`);
 }
+
+export const demoCommand = defineCommand({
+  command: 'demo',
+  describe: 'the whole pipeline small: generate, train SFA/PredNet/supervised, compare',
+  flags: DEMO_FLAGS,
+  targets: { demo: DemoOptionsSchema },
+  examples: [
+    ['$0 demo --out out/demo', 'the whole pipeline in a few minutes on a laptop CPU'],
+    [
+      '$0 demo --out out/demo-gpu --size 64 --sequences 512 --steps 2000 --backend tensorflow',
+      'bigger, on a GPU',
+    ],
+  ],
+  run: runDemoCommand,
+});

@@ -1,32 +1,32 @@
-import type { Argv } from 'yargs';
 import { DatadietError } from '../core/errors.ts';
-import { runDoctor, type DoctorItem } from '../doctor/index.ts';
+import { runDoctor, type DoctorItem, type DoctorOptions } from '../doctor/index.ts';
+import { defineCommand, type ArgsOf, type FlagTable } from './flags.ts';
 
-export interface DoctorArgs {
-  browser?: string | undefined;
-  seconds: number;
-  json: boolean;
-  only?: string | undefined;
-}
+const DOCTOR_FIELDS = [
+  'browser',
+  'seconds',
+  'only',
+] as const satisfies readonly (keyof DoctorOptions)[];
 
-export function doctorCommand(y: Argv) {
-  return y
-    .option('browser', {
-      type: 'string',
-      describe: 'Chromium/Chrome executable (default: found automatically)',
-    })
-    .option('seconds', {
-      type: 'number',
-      default: 2,
-      describe: 'seconds of throughput measurement per usable renderer and backend (0: none)',
-    })
-    .option('only', {
-      type: 'string',
-      describe: 'comma-separated areas to check: render,train,python (default all)',
-    })
-    .option('json', { type: 'boolean', default: false, describe: 'print one JSON object' })
-    .example('$0 doctor', 'what this machine can render and train with, and how to fix the rest');
-}
+const DOCTOR_FLAGS = {
+  browser: {
+    type: 'string',
+    describe: 'Chromium/Chrome executable (default: found automatically)',
+    field: 'doctor.browser',
+  },
+  seconds: {
+    type: 'number',
+    default: 2,
+    describe: 'seconds of throughput measurement per usable renderer and backend (0: none)',
+    field: 'doctor.seconds',
+  },
+  only: {
+    type: 'string',
+    describe: 'comma-separated areas to check: render,train,python (default all)',
+    field: 'doctor.only',
+  },
+  json: { type: 'boolean', default: false, describe: 'print one JSON object' },
+} as const satisfies FlagTable;
 
 const line = (i: DoctorItem) =>
   `  ${i.ok ? 'ok  ' : 'NO  '} ${i.name.padEnd(32)} ${i.detail}` +
@@ -34,7 +34,10 @@ const line = (i: DoctorItem) =>
   (!i.ok && i.fix ? `\n         fix: ${i.fix}` : '');
 
 /** Prints the report; RENDER_UNAVAILABLE (non-zero exit) when no `--gl` choice renders. */
-export async function runDoctorCommand(args: DoctorArgs, log: (l: string) => void): Promise<void> {
+async function runDoctorCommand(
+  args: ArgsOf<typeof DOCTOR_FLAGS>,
+  log: (l: string) => void,
+): Promise<void> {
   if (!Number.isFinite(args.seconds) || args.seconds < 0) {
     throw new DatadietError('CLI_USAGE', `--seconds must be ≥ 0, got ${args.seconds}`, {
       hint: 'pass --seconds 2 (or 0 to skip the measurements)',
@@ -75,3 +78,12 @@ export async function runDoctorCommand(args: DoctorArgs, log: (l: string) => voi
     );
   }
 }
+
+export const doctorCommand = defineCommand({
+  command: 'doctor',
+  describe: 'what this machine can render and train with, measured, and the fix for the rest',
+  flags: DOCTOR_FLAGS,
+  targets: { doctor: DOCTOR_FIELDS },
+  examples: [['$0 doctor', 'what this machine can render and train with, and how to fix the rest']],
+  run: runDoctorCommand,
+});

@@ -1,85 +1,98 @@
-import type { Argv } from 'yargs';
 import { DatadietError } from '../core/errors.ts';
 import { BACKEND_NAMES } from '../training/index.ts';
 import { evaluateModel, type EvalMetrics, type EvaluateOptions } from '../evaluation/index.ts';
+import { defineCommand, type ArgsOf, type FlagTable } from './flags.ts';
 import { createProgress, type Progress } from './progress.ts';
 
+/** The options of `evaluateModel()` that flags set (the compiler checks the names). */
+export const EVALUATE_FIELDS = [
+  'model',
+  'data',
+  'decorrelated',
+  'cueConflict',
+  'clickme',
+  'out',
+  'seed',
+  'maxSamples',
+  'smoothgrad',
+  'features',
+  'backend',
+] as const satisfies readonly (keyof EvaluateOptions)[];
+
 /** Flags shared by `evaluate` and `compare`: the evaluation options, SmoothGrad as two flags. */
-export type EvalDataArgs = Pick<
-  EvaluateOptions,
-  'data' | 'decorrelated' | 'cueConflict' | 'clickme' | 'out' | 'seed' | 'maxSamples' | 'features'
-> & {
-  smoothgrad?: number | undefined;
-  smoothgradSigma?: number | undefined;
-  backend: string;
-};
+export const EVAL_DATA_FLAGS = {
+  data: {
+    type: 'string',
+    demandOption: true,
+    describe:
+      'rendered probe data with labels and the parts layer (the background-correlated split for shortcut tests)',
+    field: 'evaluate.data',
+  },
+  decorrelated: {
+    type: 'string',
+    describe: 'the matching split with grounds independent of category (shortcut drop)',
+    field: 'evaluate.decorrelated',
+  },
+  'cue-conflict': {
+    type: 'string',
+    describe: 'cue-conflict renders (preset cue-conflict) for shape bias',
+    field: 'evaluate.cueConflict',
+  },
+  clickme: {
+    type: 'string',
+    describe: 'folder of Harmonization ClickMe shards (val-*.tfrecords) for human-map alignment',
+    field: 'evaluate.clickme',
+    hint: 'point --clickme at the Harmonization shards (val-*.tfrecords), or raise --max-samples',
+  },
+  out: { type: 'string', demandOption: true, describe: 'output folder', field: 'evaluate.out' },
+  seed: {
+    type: 'number',
+    describe: 'probe split, folds and SmoothGrad noise (default 0)',
+    field: 'evaluate.seed',
+  },
+  'max-samples': {
+    type: 'number',
+    describe: 'at most this many sequences (and ClickMe images) per dataset',
+    field: 'evaluate.maxSamples',
+    hint: 'pass a whole number of sequences, at least 4, or leave it out to use all',
+  },
+  smoothgrad: {
+    type: 'number',
+    describe: 'SmoothGrad: noisy copies per image (off by default)',
+    field: 'evaluate.smoothgrad',
+    hint: 'e.g. --smoothgrad 16 --smoothgrad-sigma 0.1',
+  },
+  'smoothgrad-sigma': {
+    type: 'number',
+    describe: 'SmoothGrad noise std, pixels in [0, 1] (default 0.1)',
+    field: 'evaluate.smoothgrad',
+  },
+  features: {
+    type: 'string',
+    describe:
+      'node or value of an external model the probe reads (ONNX value/node name, tfjs layer); default: the input of its final classifier layer',
+    field: 'evaluate.features',
+  },
+  backend: {
+    type: 'string',
+    default: 'auto',
+    describe: `${BACKEND_NAMES.join('|')} (tfjs backend)`,
+    field: 'evaluate.backend',
+  },
+} as const satisfies FlagTable;
 
-export interface EvaluateArgs extends EvalDataArgs {
-  model: string;
-}
+export type EvalDataArgs = ArgsOf<typeof EVAL_DATA_FLAGS>;
 
-export function evalDataOptions(y: Argv) {
-  return y
-    .option('data', {
-      type: 'string',
-      demandOption: true,
-      describe:
-        'rendered probe data with labels and the parts layer (the background-correlated split for shortcut tests)',
-    })
-    .option('decorrelated', {
-      type: 'string',
-      describe: 'the matching split with grounds independent of category (shortcut drop)',
-    })
-    .option('cue-conflict', {
-      type: 'string',
-      describe: 'cue-conflict renders (preset cue-conflict) for shape bias',
-    })
-    .option('clickme', {
-      type: 'string',
-      describe: 'folder of Harmonization ClickMe shards (val-*.tfrecords) for human-map alignment',
-    })
-    .option('out', { type: 'string', demandOption: true, describe: 'output folder' })
-    .option('seed', {
-      type: 'number',
-      describe: 'probe split, folds and SmoothGrad noise (default 0)',
-    })
-    .option('max-samples', {
-      type: 'number',
-      describe: 'at most this many sequences (and ClickMe images) per dataset',
-    })
-    .option('smoothgrad', {
-      type: 'number',
-      describe: 'SmoothGrad: noisy copies per image (off by default)',
-    })
-    .option('smoothgrad-sigma', {
-      type: 'number',
-      describe: 'SmoothGrad noise std, pixels in [0, 1] (default 0.1)',
-    })
-    .option('features', {
-      type: 'string',
-      describe:
-        'node or value of an external model the probe reads (ONNX value/node name, tfjs layer); default: the input of its final classifier layer',
-    })
-    .option('backend', {
-      type: 'string',
-      default: 'auto',
-      describe: `${BACKEND_NAMES.join('|')} (tfjs backend)`,
-    });
-}
-
-export function evaluateCommand(y: Argv) {
-  return evalDataOptions(y)
-    .option('model', {
-      type: 'string',
-      demandOption: true,
-      describe:
-        'a run folder (`datadiet train --out`), a checkpoint folder, an .onnx file, a baseline JSON descriptor (tfjs or ONNX model), or an http(s) URL of an .onnx file or tfjs model.json',
-    })
-    .example(
-      '$0 evaluate --model runs/sfa --data data/shortcut-correlated --decorrelated data/shortcut-decorrelated --cue-conflict data/cue --out eval/sfa',
-      '',
-    );
-}
+const EVALUATE_FLAGS = {
+  ...EVAL_DATA_FLAGS,
+  model: {
+    type: 'string',
+    demandOption: true,
+    describe:
+      'a run folder (`datadiet train --out`), a checkpoint folder, an .onnx file, a baseline JSON descriptor (tfjs or ONNX model), or an http(s) URL of an .onnx file or tfjs model.json',
+    field: 'evaluate.model',
+  },
+} as const satisfies FlagTable;
 
 /** The shared flags → evaluation options (progress bar included). */
 export function evalOptions(a: EvalDataArgs): {
@@ -164,7 +177,10 @@ export function summarise(m: EvalMetrics): string[] {
   return lines;
 }
 
-export async function runEvaluate(args: EvaluateArgs, log: (line: string) => void): Promise<void> {
+async function runEvaluate(
+  args: ArgsOf<typeof EVALUATE_FLAGS>,
+  log: (line: string) => void,
+): Promise<void> {
   const { options, stop } = evalOptions(args);
   try {
     const m = await evaluateModel({ ...options, model: args.model, out: args.out });
@@ -175,3 +191,17 @@ export async function runEvaluate(args: EvaluateArgs, log: (line: string) => voi
     stop();
   }
 }
+
+export const evaluateCommand = defineCommand({
+  command: 'evaluate',
+  describe: 'probe accuracy, saliency alignment, shortcut reliance and shape bias of one model',
+  flags: EVALUATE_FLAGS,
+  targets: { evaluate: EVALUATE_FIELDS },
+  examples: [
+    [
+      '$0 evaluate --model runs/sfa --data data/shortcut-correlated --decorrelated data/shortcut-decorrelated --cue-conflict data/cue --out eval/sfa',
+      '',
+    ],
+  ],
+  run: runEvaluate,
+});

@@ -1,31 +1,39 @@
-import type { Argv } from 'yargs';
-import { exportRun } from '../onnx/export.ts';
+import { exportRun, type ExportOptions } from '../onnx/export.ts';
 import { BACKEND_NAMES } from '../training/index.ts';
+import { defineCommand, type ArgsOf, type FlagTable } from './flags.ts';
 
-export interface ExportArgs {
-  model: string;
-  out: string;
-  backend: string;
-}
+const EXPORT_FIELDS = [
+  'model',
+  'out',
+  'backend',
+] as const satisfies readonly (keyof ExportOptions)[];
 
-export function exportCommand(y: Argv) {
-  return y
-    .option('model', {
-      type: 'string',
-      demandOption: true,
-      describe:
-        'a run folder (`datadiet train --out`; its newest checkpoint) or a checkpoint folder',
-    })
-    .option('out', { type: 'string', demandOption: true, describe: 'the .onnx file to write' })
-    .option('backend', {
-      type: 'string',
-      default: 'auto',
-      describe: `${BACKEND_NAMES.join('|')} (tfjs backend of the check against onnxruntime)`,
-    })
-    .example('$0 export --model runs/sfa --out sfa.onnx', '');
-}
+const EXPORT_FLAGS = {
+  model: {
+    type: 'string',
+    demandOption: true,
+    describe: 'a run folder (`datadiet train --out`; its newest checkpoint) or a checkpoint folder',
+    field: 'export.model',
+  },
+  out: {
+    type: 'string',
+    demandOption: true,
+    describe: 'the .onnx file to write',
+    field: 'export.out',
+    hint: 'name the file to write, e.g. --out model.onnx',
+  },
+  backend: {
+    type: 'string',
+    default: 'auto',
+    describe: `${BACKEND_NAMES.join('|')} (tfjs backend of the check against onnxruntime)`,
+    field: 'export.backend',
+  },
+} as const satisfies FlagTable;
 
-export async function runExport(args: ExportArgs, log: (line: string) => void): Promise<void> {
+async function runExport(
+  args: ArgsOf<typeof EXPORT_FLAGS>,
+  log: (line: string) => void,
+): Promise<void> {
   const r = await exportRun({ model: args.model, out: args.out, backend: args.backend });
   const io = (l: { name: string; shape: (number | string)[] }[]) =>
     l.map((v) => `${v.name} [${v.shape.join(',')}]`).join(', ');
@@ -40,3 +48,13 @@ export async function runExport(args: ExportArgs, log: (line: string) => void): 
       .join(', ')})`,
   );
 }
+
+export const exportCommand = defineCommand({
+  command: 'export',
+  describe:
+    'a trained run as an .onnx file (PyTorch, onnxruntime, Brain-Score), checked by onnxruntime',
+  flags: EXPORT_FLAGS,
+  targets: { export: EXPORT_FIELDS },
+  examples: [['$0 export --model runs/sfa --out sfa.onnx', '']],
+  run: runExport,
+});

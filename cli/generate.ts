@@ -1,84 +1,97 @@
-import type { Argv } from 'yargs';
 import { readManifest } from '../output/reader.ts';
 import { joinLocation } from '../output/storage/index.ts';
-import { s3Options, storageOptions } from './s3-flags.ts';
+import { S3_ENDPOINT_FLAG, storageOptions } from './s3-flags.ts';
 import { DatadietError } from '../core/errors.ts';
-import { generateDataset } from '../generator/generate.ts';
+import { generateDataset, type GenerateOptions } from '../generator/generate.ts';
 import { GL_MODES, type GlMode } from '../generator/gl.ts';
 import { LAYER_NAMES, type LayerName } from '../output/layers.ts';
 import { resolveSpec } from '../scenes/load-spec.ts';
-import type { SpecInput } from '../scenes/spec.ts';
+import { SpecSchema, type SpecInput } from '../scenes/spec.ts';
+import { defineCommand, fieldsFromArgs, type ArgsOf, type FlagTable } from './flags.ts';
 import { createProgress } from './progress.ts';
 
-export interface GenerateArgs {
-  preset?: string | undefined;
-  spec?: string | undefined;
-  out: string;
-  sequences?: number | undefined;
-  frames?: number | undefined;
-  width?: number | undefined;
-  height?: number | undefined;
-  fps?: number | undefined;
-  seed?: number | undefined;
-  sequencesPerShard?: number | undefined;
-  layers?: string | undefined;
-  baseline?: number | undefined;
-  workers: number;
-  shardIndex?: number | undefined;
-  numShards?: number | undefined;
-  browser?: string | undefined;
-  gl?: string | undefined;
-  s3Endpoint?: string | undefined;
-}
+/** The options of `generateDataset()` that flags set directly (the compiler checks the names). */
+const GENERATE_FIELDS = [
+  'out',
+  'workers',
+  'shardIndex',
+  'numShards',
+  'browserPath',
+  'gl',
+  'storage',
+] as const satisfies readonly (keyof GenerateOptions)[];
 
-export function generateCommand(y: Argv) {
-  return s3Options(y)
-    .option('preset', {
-      type: 'string',
-      describe: 'built-in spec to start from (`datadiet presets`)',
-    })
-    .option('spec', {
-      type: 'string',
-      describe: 'JSON spec file; its fields override --preset (default preset: default)',
-    })
-    .option('out', {
-      type: 'string',
-      demandOption: true,
-      describe: 'output folder, or s3://bucket/prefix',
-    })
-    .option('sequences', { type: 'number', describe: 'number of sequences' })
-    .option('frames', { type: 'number', describe: 'frames per sequence (T)' })
-    .option('width', { type: 'number', describe: 'image width in pixels' })
-    .option('height', { type: 'number', describe: 'image height in pixels' })
-    .option('fps', { type: 'number', describe: 'frames per second (sets motion per frame)' })
-    .option('seed', { type: 'number', describe: 'dataset seed' })
-    .option('sequences-per-shard', { type: 'number', describe: 'sequences per tar shard' })
-    .option('layers', { type: 'string', describe: `comma-separated: ${LAYER_NAMES.join(',')}` })
-    .option('baseline', { type: 'number', describe: 'stereo baseline in metres (default 0.064)' })
-    .option('workers', { type: 'number', default: 1, describe: 'browsers rendering in parallel' })
-    .option('shard-index', {
-      type: 'number',
-      describe:
-        'make only shards i ≡ this mod --num-shards (default $JOB_COMPLETION_INDEX, $SLURM_ARRAY_TASK_ID − $SLURM_ARRAY_TASK_MIN, or 0)',
-    })
-    .option('num-shards', {
-      type: 'number',
-      describe: 'number of cooperating processes (default $SLURM_ARRAY_TASK_COUNT or 1)',
-    })
-    .option('browser', {
-      type: 'string',
-      describe: 'Chromium/Chrome executable (default: found automatically)',
-    })
-    .option('gl', {
-      type: 'string',
-      describe: `WebGL backend: ${GL_MODES.join('|')} (default $DATADIET_GL or auto: a GPU when there is one, else the fastest software renderer here); checked against the page's renderer`,
-    })
-    .example('$0 generate --out data/pilot', 'the small built-in default')
-    .example('$0 generate --preset objects-orbit --out data/orbit --workers 2', '');
-}
+/** Every `datadiet generate` flag: `spec.*` fields override the preset/spec file's. */
+export const GENERATE_FLAGS = {
+  's3-endpoint': S3_ENDPOINT_FLAG,
+  preset: {
+    type: 'string',
+    describe: 'built-in spec to start from (`datadiet presets`)',
+  },
+  spec: {
+    type: 'string',
+    describe: 'JSON spec file; its fields override --preset (default preset: default)',
+  },
+  out: {
+    type: 'string',
+    demandOption: true,
+    describe: 'output folder, or s3://bucket/prefix',
+    field: 'generate.out',
+  },
+  sequences: { type: 'number', describe: 'number of sequences', field: 'spec.sequences' },
+  frames: { type: 'number', describe: 'frames per sequence (T)', field: 'spec.frames' },
+  width: { type: 'number', describe: 'image width in pixels', field: 'spec.width' },
+  height: { type: 'number', describe: 'image height in pixels', field: 'spec.height' },
+  fps: { type: 'number', describe: 'frames per second (sets motion per frame)', field: 'spec.fps' },
+  seed: { type: 'number', describe: 'dataset seed', field: 'spec.seed' },
+  'sequences-per-shard': {
+    type: 'number',
+    describe: 'sequences per tar shard',
+    field: 'spec.sequences_per_shard',
+  },
+  layers: {
+    type: 'string',
+    describe: `comma-separated: ${LAYER_NAMES.join(',')}`,
+    field: 'spec.layers',
+    parse: parseLayers,
+  },
+  baseline: {
+    type: 'number',
+    describe: 'stereo baseline in metres (default 0.064)',
+    field: 'spec.camera.baseline_m',
+  },
+  workers: {
+    type: 'number',
+    default: 1,
+    describe: 'browsers rendering in parallel',
+    field: 'generate.workers',
+  },
+  'shard-index': {
+    type: 'number',
+    describe:
+      'make only shards i ≡ this mod --num-shards (default $JOB_COMPLETION_INDEX, $SLURM_ARRAY_TASK_ID − $SLURM_ARRAY_TASK_MIN, or 0)',
+    field: 'generate.shardIndex',
+  },
+  'num-shards': {
+    type: 'number',
+    describe: 'number of cooperating processes (default $SLURM_ARRAY_TASK_COUNT or 1)',
+    field: 'generate.numShards',
+  },
+  browser: {
+    type: 'string',
+    describe: 'Chromium/Chrome executable (default: found automatically)',
+    field: 'generate.browserPath',
+  },
+  gl: {
+    type: 'string',
+    describe: `WebGL backend: ${GL_MODES.join('|')} (default $DATADIET_GL or auto: a GPU when there is one, else the fastest software renderer here); checked against the page's renderer`,
+    field: 'generate.gl',
+  },
+} as const satisfies FlagTable;
 
-function parseLayers(text: string | undefined): LayerName[] | undefined {
-  if (text === undefined) return undefined;
+type GenerateArgs = ArgsOf<typeof GENERATE_FLAGS>;
+
+function parseLayers(text: string): LayerName[] {
   const names = text
     .split(',')
     .map((s) => s.trim())
@@ -123,7 +136,7 @@ export function shardDefaults(env: NodeJS.ProcessEnv): { shardIndex?: number; nu
 }
 
 export function shardArgs(
-  args: Pick<GenerateArgs, 'shardIndex' | 'numShards'>,
+  args: { shardIndex?: number | undefined; numShards?: number | undefined },
   env: NodeJS.ProcessEnv = process.env,
 ): { shardIndex: number; numShards: number } {
   const defaults = shardDefaults(env);
@@ -146,23 +159,14 @@ export function shardArgs(
   return { shardIndex, numShards };
 }
 
-export async function runGenerate(args: GenerateArgs, log: (line: string) => void): Promise<void> {
+async function runGenerate(args: GenerateArgs, log: (line: string) => void): Promise<void> {
   if (!Number.isInteger(args.workers) || args.workers < 1) {
     throw new DatadietError('CLI_USAGE', `--workers must be an integer ≥ 1, got ${args.workers}`, {
       hint: 'pass --workers 1 or more',
     });
   }
-  const overrides: SpecInput = {
-    sequences: args.sequences,
-    frames: args.frames,
-    width: args.width,
-    height: args.height,
-    fps: args.fps,
-    seed: args.seed,
-    sequences_per_shard: args.sequencesPerShard,
-    layers: parseLayers(args.layers) as SpecInput['layers'],
-    ...(args.baseline !== undefined ? { camera: { baseline_m: args.baseline } } : {}),
-  };
+  // The table names only SpecSchema fields (flags.test.ts); resolveSpec validates the values.
+  const overrides = fieldsFromArgs(GENERATE_FLAGS, args, 'spec') as SpecInput;
   const spec = await resolveSpec({ preset: args.preset, specFile: args.spec, overrides });
   const { shardIndex, numShards } = shardArgs(args);
   const gl = parseGl(args.gl);
@@ -223,3 +227,15 @@ export async function runGenerate(args: GenerateArgs, log: (line: string) => voi
     );
   }
 }
+
+export const generateCommand = defineCommand({
+  command: 'generate',
+  describe: 'render a stereo dataset into WebDataset shards',
+  flags: GENERATE_FLAGS,
+  targets: { spec: SpecSchema, generate: GENERATE_FIELDS },
+  examples: [
+    ['$0 generate --out data/pilot', 'the small built-in default'],
+    ['$0 generate --preset objects-orbit --out data/orbit --workers 2', ''],
+  ],
+  run: runGenerate,
+});

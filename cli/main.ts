@@ -1,68 +1,40 @@
 import yargs from 'yargs';
 import { DatadietError, isDatadietError } from '../core/errors.ts';
-import { generateCommand, runGenerate, type GenerateArgs } from './generate.ts';
-import { manifestCommand, runManifest, type ManifestArgs } from './manifest.ts';
-import { runPresets } from './presets.ts';
-import { runTrain, trainCommand, type TrainArgs } from './train.ts';
-import { runVerify, verifyCommand, type VerifyArgs } from './verify.ts';
-import { demoCommand, runDemoCommand, type DemoArgs } from './demo.ts';
-import { evaluateCommand, runEvaluate, type EvaluateArgs } from './evaluate.ts';
-import { compareCommand, runCompare, type CompareArgs } from './compare.ts';
-import { doctorCommand, runDoctorCommand, type DoctorArgs } from './doctor.ts';
-import { exportCommand, runExport, type ExportArgs } from './export.ts';
-import { runStudyCommand, studyCommand, type StudyArgs } from './study.ts';
+import { compareCommand } from './compare.ts';
+import { demoCommand } from './demo.ts';
+import { doctorCommand } from './doctor.ts';
+import { evaluateCommand } from './evaluate.ts';
+import { exportCommand } from './export.ts';
+import { withFlags, type Command } from './flags.ts';
+import { generateCommand } from './generate.ts';
+import { manifestCommand } from './manifest.ts';
+import { presetsCommand } from './presets.ts';
+import { studyCommand } from './study.ts';
+import { trainCommand } from './train.ts';
+import { verifyCommand } from './verify.ts';
 
 type Log = (line: string) => void;
 
+/** Every command, in --help's order; each is registered from its flag table. */
+export const COMMANDS: readonly Command[] = [
+  generateCommand,
+  trainCommand,
+  presetsCommand,
+  verifyCommand,
+  evaluateCommand,
+  compareCommand,
+  demoCommand,
+  studyCommand,
+  manifestCommand,
+  exportCommand,
+  doctorCommand,
+];
+
 /** Builds the parser; exported so tests can check which command lines the CLI accepts. */
 export function parseCli(argv: string[]) {
-  return yargs(argv)
-    .scriptName('datadiet')
-    .command('generate', 'render a stereo dataset into WebDataset shards', generateCommand)
-    .command(
-      'train',
-      'train a model (sfa, prednet, supervised, egomotion) on a dataset',
-      trainCommand,
-    )
-    .command('presets', 'list the built-in dataset specs', (y) =>
-      y.option('show', { type: 'string', describe: 'print one preset as a full JSON spec' }),
-    )
-    .command('verify <location>', 'check a dataset against its manifest', verifyCommand)
-    .command(
-      'evaluate',
-      'probe accuracy, saliency alignment, shortcut reliance and shape bias of one model',
-      evaluateCommand,
-    )
-    .command(
-      'compare',
-      'evaluate several models: table (terminal, CSV, JSON) and an HTML report',
-      compareCommand,
-    )
-    .command(
-      'demo',
-      'the whole pipeline small: generate, train SFA/PredNet/supervised, compare',
-      demoCommand,
-    )
-    .command(
-      'study',
-      'the experiment: several seeds of every objective on a diet, compared with intervals; results.md',
-      studyCommand,
-    )
-    .command(
-      'manifest <location>',
-      'assemble manifest.json from per-shard sidecars',
-      manifestCommand,
-    )
-    .command(
-      'export',
-      'a trained run as an .onnx file (PyTorch, onnxruntime, Brain-Score), checked by onnxruntime',
-      exportCommand,
-    )
-    .command(
-      'doctor',
-      'what this machine can render and train with, measured, and the fix for the rest',
-      doctorCommand,
-    )
+  let y = yargs(argv).scriptName('datadiet');
+  for (const c of COMMANDS) y = y.command(c.command, c.describe, (b) => withFlags(b, c));
+  return y
     .demandCommand(1, 'name a command (see --help)')
     .strict()
     .version(false)
@@ -81,18 +53,8 @@ export async function main(
   try {
     const args = await parseCli(argv).parseAsync();
     if (args.help) return 0; // yargs has printed it; without exitProcess it still returns the args
-    const [command] = args._;
-    if (command === 'generate') await runGenerate(args as unknown as GenerateArgs, log);
-    else if (command === 'train') await runTrain(args as unknown as TrainArgs, log);
-    else if (command === 'presets') runPresets(args as { show?: string }, log);
-    else if (command === 'verify') await runVerify(args as unknown as VerifyArgs, log);
-    else if (command === 'manifest') await runManifest(args as unknown as ManifestArgs, log);
-    else if (command === 'demo') await runDemoCommand(args as unknown as DemoArgs, log);
-    else if (command === 'evaluate') await runEvaluate(args as unknown as EvaluateArgs, log);
-    else if (command === 'compare') await runCompare(args as unknown as CompareArgs, log);
-    else if (command === 'export') await runExport(args as unknown as ExportArgs, log);
-    else if (command === 'study') await runStudyCommand(args as unknown as StudyArgs, log);
-    else if (command === 'doctor') await runDoctorCommand(args as unknown as DoctorArgs, log);
+    const command = COMMANDS.find((c) => c.command.split(' ')[0] === args._[0]);
+    await command?.run(args, log);
     return 0;
   } catch (e) {
     if (isDatadietError(e)) {

@@ -1,34 +1,39 @@
-import type { Argv } from 'yargs';
 import { mergeManifest } from '../generator/merge.ts';
-import { s3Options, storageOptions } from './s3-flags.ts';
+import { defineCommand, type ArgsOf, type FlagTable } from './flags.ts';
+import { S3_ENDPOINT_FLAG, storageOptions } from './s3-flags.ts';
 
-export interface ManifestArgs {
-  location: string;
-  s3Endpoint?: string | undefined;
-}
+const MANIFEST_FLAGS = {
+  location: {
+    type: 'string',
+    positional: true,
+    demandOption: true,
+    describe: 'dataset directory or s3://bucket/prefix (the --out of `generate`)',
+  },
+  merge: {
+    type: 'boolean',
+    default: true,
+    describe: 'assemble manifest.json from the per-shard sidecars (the only mode)',
+  },
+  's3-endpoint': S3_ENDPOINT_FLAG,
+} as const satisfies FlagTable;
 
-export function manifestCommand(y: Argv) {
-  return s3Options(
-    y
-      .positional('location', {
-        type: 'string',
-        demandOption: true,
-        describe: 'dataset directory or s3://bucket/prefix (the --out of `generate`)',
-      })
-      .option('merge', {
-        type: 'boolean',
-        default: true,
-        describe: 'assemble manifest.json from the per-shard sidecars (the only mode)',
-      }),
-  ).example(
-    '$0 manifest data/orbit',
-    'after all Job pods finish: write manifest.json from shards/*.json',
-  );
-}
-
-export async function runManifest(args: ManifestArgs, log: (line: string) => void): Promise<void> {
+async function runManifest(
+  args: ArgsOf<typeof MANIFEST_FLAGS>,
+  log: (line: string) => void,
+): Promise<void> {
   const r = await mergeManifest(args.location, storageOptions(args));
   log(
     `manifest: ${r.manifest}: ${r.shards} shards, ${r.sequences} sequences (${(r.bytes / 1e6).toFixed(1)} MB)`,
   );
 }
+
+export const manifestCommand = defineCommand({
+  command: 'manifest <location>',
+  describe: 'assemble manifest.json from per-shard sidecars',
+  flags: MANIFEST_FLAGS,
+  targets: {},
+  examples: [
+    ['$0 manifest data/orbit', 'after all Job pods finish: write manifest.json from shards/*.json'],
+  ],
+  run: runManifest,
+});

@@ -1,8 +1,13 @@
 import { PRESETS, findPreset } from '../scenes/presets.ts';
 import { parseSpec } from '../scenes/load-spec.ts';
 import { DatadietError } from '../core/errors.ts';
+import { defineCommand, type ArgsOf, type FlagTable } from './flags.ts';
 
-export function runPresets(args: { show?: string | undefined }, log: (line: string) => void): void {
+const PRESETS_FLAGS = {
+  show: { type: 'string', describe: 'print one preset as a full JSON spec' },
+} as const satisfies FlagTable;
+
+function runPresets(args: ArgsOf<typeof PRESETS_FLAGS>, log: (line: string) => void): void {
   if (args.show !== undefined) {
     const p = findPreset(args.show);
     if (!p) {
@@ -18,3 +23,11 @@ export function runPresets(args: { show?: string | undefined }, log: (line: stri
   log('');
   log('`datadiet presets --show NAME` prints a preset as a full JSON spec to copy and edit.');
 }
+
+export const presetsCommand = defineCommand({
+  command: 'presets',
+  describe: 'list the built-in dataset specs',
+  flags: PRESETS_FLAGS,
+  targets: {},
+  run: runPresets,
+});

@@ -1,20 +1,13 @@
 import type { GlMode } from '../generator/gl.ts';
-import type { Argv } from 'yargs';
-import { runStudy, SCALES, SCALE_NAMES, StudyOptionsSchema } from '../study/index.ts';
-import { MACHINE_FLAGS, stageBars } from './demo.ts';
-
-export interface StudyArgs {
-  out: string;
-  scale?: string | undefined;
-  diet?: string | undefined;
-  seeds?: number | undefined;
-  seed?: number | undefined;
-  steps?: number | undefined;
-  backend?: string | undefined;
-  workers?: number | undefined;
-  browser?: string | undefined;
-  gl?: string | undefined;
-}
+import {
+  runStudy,
+  SCALES,
+  SCALE_NAMES,
+  StudyOptionsSchema,
+  type StudyOptionsInput,
+} from '../study/index.ts';
+import { machineFlags, stageBars } from './demo.ts';
+import { defineCommand, fieldsFromArgs, type ArgsOf, type FlagTable } from './flags.ts';
 
 const DEFAULTS = StudyOptionsSchema.parse({ out: '.' });
 const scales = SCALE_NAMES.map(
@@ -22,48 +15,55 @@ const scales = SCALE_NAMES.map(
     `${s} (${SCALES[s].size}², diet ${SCALES[s].diet}, eval ${SCALES[s].evaluation}, ${SCALES[s].steps} steps)`,
 ).join('; ');
 
-export function studyCommand(y: Argv) {
-  return y
-    .option('out', {
-      type: 'string',
-      demandOption: true,
-      describe:
-        'study folder: data/, runs/, report/, figures/, results.md, study.json; rerun to resume',
-    })
-    .option('scale', { type: 'string', describe: `sizes: ${scales} (default ${DEFAULTS.scale})` })
-    .option('diet', {
-      type: 'string',
-      describe: `preset of the training diet (default ${DEFAULTS.diet}; \`datadiet presets\`)`,
-    })
-    .option('seeds', {
-      type: 'number',
-      describe: `training seeds per objective (default ${DEFAULTS.seeds})`,
-    })
-    .option('seed', {
-      type: 'number',
-      describe: 'seeds the datasets; run k trains with seed+k (default 0)',
-    })
-    .option('steps', { type: 'number', describe: "override the scale's steps per trained run" })
-    .options(MACHINE_FLAGS)
-    .example('$0 study --out out/study', 'the default study: ≈1 h on two CPU cores')
-    .example('$0 study --out out/study-gpu --scale gpu --backend tensorflow', 'bigger, on a GPU');
-}
+const STUDY_FLAGS = {
+  out: {
+    type: 'string',
+    demandOption: true,
+    describe:
+      'study folder: data/, runs/, report/, figures/, results.md, study.json; rerun to resume',
+    field: 'study.out',
+  },
+  scale: {
+    type: 'string',
+    describe: `sizes: ${scales} (default ${DEFAULTS.scale})`,
+    field: 'study.scale',
+    hint: `pass --scale ${SCALE_NAMES.join('|')}`,
+  },
+  diet: {
+    type: 'string',
+    describe: `preset of the training diet (default ${DEFAULTS.diet}; \`datadiet presets\`)`,
+    field: 'study.diet',
+    hint: 'pass a preset name (`datadiet presets` lists them), e.g. --diet shortcut-correlated',
+  },
+  seeds: {
+    type: 'number',
+    describe: `training seeds per objective (default ${DEFAULTS.seeds})`,
+    field: 'study.seeds',
+  },
+  seed: {
+    type: 'number',
+    describe: 'seeds the datasets; run k trains with seed+k (default 0)',
+    field: 'study.seed',
+  },
+  steps: {
+    type: 'number',
+    describe: "override the scale's steps per trained run",
+    field: 'study.steps',
+  },
+  ...machineFlags('study'),
+} as const satisfies FlagTable;
 
-export async function runStudyCommand(args: StudyArgs, log: (line: string) => void): Promise<void> {
+async function runStudyCommand(
+  args: ArgsOf<typeof STUDY_FLAGS>,
+  log: (line: string) => void,
+): Promise<void> {
   const bars = stageBars();
   const result = await (async () => {
     try {
       return await runStudy(
         {
-          out: args.out,
-          scale: args.scale as never,
-          diet: args.diet,
-          seeds: args.seeds,
-          seed: args.seed,
-          steps: args.steps,
-          backend: args.backend,
-          workers: args.workers,
-          browser: args.browser,
+          // The table names only StudyOptionsSchema fields (flags.test.ts); runStudy validates them.
+          ...(fieldsFromArgs(STUDY_FLAGS, args, 'study') as StudyOptionsInput),
           gl: (args.gl ?? (process.env.DATADIET_GL || undefined)) as GlMode | undefined,
         },
         {
@@ -95,3 +95,16 @@ export async function runStudyCommand(args: StudyArgs, log: (line: string) => vo
   log(`results: ${record.results}`);
   log(`report: ${record.report}`);
 }
+
+export const studyCommand = defineCommand({
+  command: 'study',
+  describe:
+    'the experiment: several seeds of every objective on a diet, compared with intervals; results.md',
+  flags: STUDY_FLAGS,
+  targets: { study: StudyOptionsSchema },
+  examples: [
+    ['$0 study --out out/study', 'the default study: ≈1 h on two CPU cores'],
+    ['$0 study --out out/study-gpu --scale gpu --backend tensorflow', 'bigger, on a GPU'],
+  ],
+  run: runStudyCommand,
+});

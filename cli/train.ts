@@ -1,205 +1,206 @@
 import { availableParallelism } from 'node:os';
-import type { Argv } from 'yargs';
 import { DatadietError } from '../core/errors.ts';
 import { resolveSpec } from '../scenes/load-spec.ts';
-import { BACKEND_NAMES, OBJECTIVES, train, type TrainConfigInput } from '../training/index.ts';
+import { SpecSchema, type SpecInput } from '../scenes/spec.ts';
+import {
+  BACKEND_NAMES,
+  OBJECTIVES,
+  train,
+  TrainConfigSchema,
+  type TrainConfigInput,
+  type TrainOptions,
+} from '../training/index.ts';
 import { MOTION_GROUPS } from '../scenes/motion.ts';
+import { defineCommand, fieldsFromArgs, type ArgsOf, type FlagTable } from './flags.ts';
 import { createProgress } from './progress.ts';
 
-export interface TrainArgs {
-  data?: string | undefined;
-  stream?: boolean | undefined;
-  preset?: string | undefined;
-  spec?: string | undefined;
-  frames?: number | undefined;
-  fps?: number | undefined;
-  renderSize?: number | undefined;
-  dataSeed?: number | undefined;
-  renderWorkers?: number | undefined;
-  replay?: number | undefined;
-  cache?: string | undefined;
-  browser?: string | undefined;
-  skipCorrupt?: boolean | undefined;
-  shuffleBuffer?: number | undefined;
-  out: string;
-  objective: string;
-  steps: number;
-  batch?: number | undefined;
-  lr?: number | undefined;
-  seed?: number | undefined;
-  backend: string;
-  clip?: number | undefined;
-  size?: number | undefined;
-  width?: number | undefined;
-  depth?: number | undefined;
-  embedding?: number | undefined;
-  kernel?: number | undefined;
-  stride?: number | undefined;
-  binocular?: boolean | undefined;
-  prednetChannels?: string | undefined;
-  prednetLoss?: string | undefined;
-  motionTargets?: string | undefined;
-  heldOutEvery?: number | undefined;
-  logEvery?: number | undefined;
-  checkpointEvery?: number | undefined;
-}
+const list = (text: string) => text.split(',').map((s) => s.trim());
 
-export function trainCommand(y: Argv) {
-  return y
-    .option('data', {
-      type: 'string',
-      describe: 'dataset folder (`datadiet generate --out`); or --stream',
-    })
-    .option('stream', {
-      type: 'boolean',
-      describe:
-        'render sequences while training (no dataset on disk; endless, each sequence seen once): --preset/--spec and the flags below say what',
-    })
-    .option('preset', { type: 'string', describe: 'stream: built-in spec (`datadiet presets`)' })
-    .option('spec', { type: 'string', describe: 'stream: JSON spec file (overrides --preset)' })
-    .option('frames', { type: 'number', describe: 'stream: frames per sequence' })
-    .option('fps', { type: 'number', describe: 'stream: frames per second' })
-    .option('render-size', { type: 'number', describe: 'stream: render width = height, pixels' })
-    .option('data-seed', { type: 'number', describe: "stream: the spec's seed (scenes)" })
-    .option('render-workers', {
-      type: 'number',
-      describe: 'stream: browsers rendering in parallel (default: half the cores, at least 1)',
-    })
-    .option('replay', {
-      type: 'number',
-      describe: 'stream: use each rendered sequence N times (default 1)',
-    })
-    .option('cache', {
-      type: 'string',
-      describe:
-        'stream: also keep the streamed sequences in DIR as an ordinary dataset (shards + manifest; a rerun continues it)',
-    })
-    .option('browser', { type: 'string', describe: 'stream: Chromium to render with' })
-    .option('shuffle-buffer', {
-      type: 'number',
-      describe: 'clips held for shuffling (default 1024; a stream renders this many clips first)',
-    })
-    .option('skip-corrupt', {
-      type: 'boolean',
-      describe:
-        'leave shards that fail their sha256 and samples that do not parse out (listed in run.json) instead of stopping',
-    })
-    .option('out', {
-      type: 'string',
-      demandOption: true,
-      describe: 'run folder: checkpoints, metrics.jsonl, loss.svg; rerun to resume',
-    })
-    .option('objective', {
-      type: 'string',
-      demandOption: true,
-      describe: OBJECTIVES.map((o) => `${o.name}: ${o.description}`).join('; '),
-    })
-    .option('steps', {
-      type: 'number',
-      demandOption: true,
-      describe: 'total optimisation steps (a resumed run continues to this count)',
-    })
-    .option('batch', { type: 'number', describe: 'clips per batch (default 8)' })
-    .option('lr', { type: 'number', describe: 'Adam learning rate (default 0.001; prednet 0.01)' })
-    .option('seed', { type: 'number', describe: 'initialisation and data-order seed (default 0)' })
-    .option('backend', {
-      type: 'string',
-      default: 'auto',
-      describe: `${BACKEND_NAMES.join('|')}; auto prints what it chose and why`,
-    })
-    .option('clip', {
-      type: 'number',
-      describe: 'frames per clip (default: sfa 4, prednet 8, supervised 1, egomotion 2)',
-    })
-    .option('size', {
-      type: 'number',
-      describe: 'resize frames to size×size (default: the dataset size)',
-    })
-    .option('width', {
-      type: 'number',
-      describe: 'encoder: channels of the first conv (doubling per layer)',
-    })
-    .option('depth', { type: 'number', describe: 'encoder: strided conv layers (default 3)' })
-    .option('kernel', { type: 'number', describe: 'encoder: conv kernel side (default 3)' })
-    .option('stride', {
-      type: 'number',
-      describe: 'encoder: conv stride, at most --kernel (default 2)',
-    })
-    .option('embedding', {
-      type: 'number',
-      describe: 'encoder: embedding size = SFA outputs (default 32)',
-    })
-    .option('binocular', {
-      type: 'boolean',
-      describe: 'sfa: left/right of one instant are adjacent too',
-    })
-    .option('prednet-channels', {
-      type: 'string',
-      describe: 'prednet: A/R channels per layer, e.g. 3,16,32 (default 3,16)',
-    })
-    .option('prednet-loss', { type: 'string', describe: 'prednet: L0 or L_all (default L0)' })
-    .option('motion-targets', {
-      type: 'string',
-      describe: `egomotion: comma-separated motion.npy column groups to predict, of ${MOTION_GROUPS.join(', ')} (default head_vel,head_angvel)`,
-    })
-    .option('held-out-every', {
-      type: 'number',
-      describe: 'leave every k-th sequence out of training',
-    })
-    .option('log-every', {
-      type: 'number',
-      describe: 'steps between objective metrics in metrics.jsonl (default 10)',
-    })
-    .option('checkpoint-every', {
-      type: 'number',
-      describe: 'steps between checkpoints (default 100)',
-    })
-    .example('$0 train --data data/orbit --objective sfa --out runs/sfa --steps 2000', '')
-    .example(
-      '$0 train --data data/orbit --objective prednet --out runs/pn --steps 500 --size 32',
-      '',
-    )
-    .example('$0 train --data data/walk --objective egomotion --out runs/ego --steps 1000', '')
-    .example(
-      '$0 train --stream --preset walk --render-size 64 --objective sfa --out runs/sfa-stream --steps 5000',
-      '',
-    );
-}
+/** The options of `train()` that flags set directly (the compiler checks the names). */
+const RUN_FIELDS = [
+  'data',
+  'out',
+  'backend',
+  'skipCorrupt',
+] as const satisfies readonly (keyof TrainOptions)[];
+/** The stream options that flags set directly. */
+const STREAM_FIELDS = [
+  'workers',
+  'replay',
+  'browserPath',
+  'cache',
+] as const satisfies readonly (keyof NonNullable<TrainOptions['stream']>)[];
 
-const defined = <T extends object>(o: T) =>
-  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+/** Every `datadiet train` flag and the field it sets: `train.*` the train config, `spec.*` a stream's spec. */
+export const TRAIN_FLAGS = {
+  data: {
+    type: 'string',
+    describe: 'dataset folder (`datadiet generate --out`); or --stream',
+    field: 'run.data',
+  },
+  stream: {
+    type: 'boolean',
+    describe:
+      'render sequences while training (no dataset on disk; endless, each sequence seen once): --preset/--spec and the flags below say what',
+  },
+  preset: { type: 'string', describe: 'stream: built-in spec (`datadiet presets`)' },
+  spec: { type: 'string', describe: 'stream: JSON spec file (overrides --preset)' },
+  frames: { type: 'number', describe: 'stream: frames per sequence', field: 'spec.frames' },
+  fps: { type: 'number', describe: 'stream: frames per second', field: 'spec.fps' },
+  'render-size': {
+    type: 'number',
+    describe: 'stream: render width = height, pixels',
+    field: ['spec.width', 'spec.height'],
+  },
+  'data-seed': { type: 'number', describe: "stream: the spec's seed (scenes)", field: 'spec.seed' },
+  'render-workers': {
+    type: 'number',
+    describe: 'stream: browsers rendering in parallel (default: half the cores, at least 1)',
+    field: 'stream.workers',
+  },
+  replay: {
+    type: 'number',
+    describe: 'stream: use each rendered sequence N times (default 1)',
+    field: 'stream.replay',
+  },
+  cache: {
+    type: 'string',
+    describe:
+      'stream: also keep the streamed sequences in DIR as an ordinary dataset (shards + manifest; a rerun continues it)',
+    field: 'stream.cache',
+  },
+  browser: {
+    type: 'string',
+    describe: 'stream: Chromium to render with',
+    field: 'stream.browserPath',
+  },
+  'shuffle-buffer': {
+    type: 'number',
+    describe: 'clips held for shuffling (default 1024; a stream renders this many clips first)',
+    field: 'train.shuffleBuffer',
+  },
+  'skip-corrupt': {
+    type: 'boolean',
+    describe:
+      'leave shards that fail their sha256 and samples that do not parse out (listed in run.json) instead of stopping',
+    field: 'run.skipCorrupt',
+  },
+  out: {
+    type: 'string',
+    demandOption: true,
+    describe: 'run folder: checkpoints, metrics.jsonl, loss.svg; rerun to resume',
+    field: 'run.out',
+  },
+  objective: {
+    type: 'string',
+    demandOption: true,
+    describe: OBJECTIVES.map((o) => `${o.name}: ${o.description}`).join('; '),
+    field: 'train.objective',
+  },
+  steps: {
+    type: 'number',
+    demandOption: true,
+    describe: 'total optimisation steps (a resumed run continues to this count)',
+    field: 'train.steps',
+  },
+  batch: { type: 'number', describe: 'clips per batch (default 8)', field: 'train.batch' },
+  lr: {
+    type: 'number',
+    describe: 'Adam learning rate (default 0.001; prednet 0.01)',
+    field: 'train.lr',
+  },
+  seed: {
+    type: 'number',
+    describe: 'initialisation and data-order seed (default 0)',
+    field: 'train.seed',
+  },
+  backend: {
+    type: 'string',
+    default: 'auto',
+    describe: `${BACKEND_NAMES.join('|')}; auto prints what it chose and why`,
+    field: 'run.backend',
+  },
+  clip: {
+    type: 'number',
+    describe: 'frames per clip (default: sfa 4, prednet 8, supervised 1, egomotion 2)',
+    field: 'train.clip',
+    hint: 'use --clip 2 or more (sfa: or --binocular to compare the two eyes)',
+  },
+  size: {
+    type: 'number',
+    describe: 'resize frames to size×size (default: the dataset size)',
+    field: 'train.size',
+  },
+  width: {
+    type: 'number',
+    describe: 'encoder: channels of the first conv (doubling per layer)',
+    field: 'train.encoder.width',
+  },
+  depth: {
+    type: 'number',
+    describe: 'encoder: strided conv layers (default 3)',
+    field: 'train.encoder.depth',
+  },
+  kernel: {
+    type: 'number',
+    describe: 'encoder: conv kernel side (default 3)',
+    field: 'train.encoder.kernel',
+  },
+  stride: {
+    type: 'number',
+    describe: 'encoder: conv stride, at most --kernel (default 2)',
+    field: 'train.encoder.stride',
+  },
+  embedding: {
+    type: 'number',
+    describe: 'encoder: embedding size = SFA outputs (default 32)',
+    field: 'train.encoder.embedding',
+  },
+  binocular: {
+    type: 'boolean',
+    describe: 'sfa: left/right of one instant are adjacent too',
+    field: 'train.sfa.binocular',
+  },
+  'prednet-channels': {
+    type: 'string',
+    describe: 'prednet: A/R channels per layer, e.g. 3,16,32 (default 3,16)',
+    field: 'train.prednet.channels',
+    parse: (text: string) => list(text).map(Number),
+  },
+  'prednet-loss': {
+    type: 'string',
+    describe: 'prednet: L0 or L_all (default L0)',
+    field: 'train.prednet.layerLoss',
+  },
+  'motion-targets': {
+    type: 'string',
+    describe: `egomotion: comma-separated motion.npy column groups to predict, of ${MOTION_GROUPS.join(', ')} (default head_vel,head_angvel)`,
+    field: 'train.egomotion.targets',
+    parse: list,
+  },
+  'held-out-every': {
+    type: 'number',
+    describe: 'leave every k-th sequence out of training',
+    field: 'train.heldOutEvery',
+  },
+  'log-every': {
+    type: 'number',
+    describe: 'steps between objective metrics in metrics.jsonl (default 10)',
+    field: 'train.logEvery',
+  },
+  'checkpoint-every': {
+    type: 'number',
+    describe: 'steps between checkpoints (default 100)',
+    field: 'train.checkpointEvery',
+  },
+} as const satisfies FlagTable;
+
+type TrainArgs = ArgsOf<typeof TRAIN_FLAGS>;
 
 /** CLI flags → the train config (zod checks every value in `train`). */
 export function trainConfigFromArgs(a: TrainArgs): TrainConfigInput {
-  const channels = a.prednetChannels?.split(',').map((s) => Number(s.trim()));
-  return {
-    objective: a.objective,
-    steps: a.steps,
-    ...defined({
-      batch: a.batch,
-      lr: a.lr,
-      seed: a.seed,
-      clip: a.clip,
-      size: a.size,
-      heldOutEvery: a.heldOutEvery,
-      logEvery: a.logEvery,
-      checkpointEvery: a.checkpointEvery,
-      shuffleBuffer: a.shuffleBuffer,
-    }),
-    encoder: defined({
-      width: a.width,
-      depth: a.depth,
-      embedding: a.embedding,
-      kernel: a.kernel,
-      stride: a.stride,
-    }),
-    sfa: defined({ binocular: a.binocular }),
-    prednet: defined({ channels, layerLoss: a.prednetLoss as 'L0' | 'L_all' | undefined }),
-    egomotion: defined({
-      targets: a.motionTargets?.split(',').map((s) => s.trim()) as
-        NonNullable<TrainConfigInput['egomotion']>['targets'] | undefined,
-    }),
-  };
+  // The table names only fields of TrainConfigSchema (flags.test.ts); train() validates the values.
+  return fieldsFromArgs(TRAIN_FLAGS, a, 'train') as TrainConfigInput;
 }
 
 const intFlag = (flag: string, v: number | undefined, min: number) => {
@@ -228,16 +229,11 @@ async function streamFromArgs(args: TrainArgs) {
     }
     return undefined;
   }
-  const size = intFlag('--render-size', args.renderSize, 8);
+  intFlag('--render-size', args.renderSize, 8);
   const spec = await resolveSpec({
     preset: args.preset,
     specFile: args.spec,
-    overrides: {
-      frames: args.frames,
-      fps: args.fps,
-      seed: args.dataSeed,
-      ...(size !== undefined ? { width: size, height: size } : {}),
-    },
+    overrides: fieldsFromArgs(TRAIN_FLAGS, args, 'spec') as SpecInput,
   });
   return {
     spec,
@@ -250,7 +246,7 @@ async function streamFromArgs(args: TrainArgs) {
   };
 }
 
-export async function runTrain(args: TrainArgs, log: (line: string) => void): Promise<void> {
+async function runTrain(args: TrainArgs, log: (line: string) => void): Promise<void> {
   let progress: ReturnType<typeof createProgress> | undefined;
   const stream = await streamFromArgs(args);
   if (stream) {
@@ -293,3 +289,21 @@ export async function runTrain(args: TrainArgs, log: (line: string) => void): Pr
   log(`checkpoint: ${result.checkpoint ?? '(none)'}`);
   log(`metrics: ${args.out}/metrics.jsonl   loss curve: ${args.out}/loss.svg`);
 }
+
+export const trainCommand = defineCommand({
+  command: 'train',
+  describe: 'train a model (sfa, prednet, supervised, egomotion) on a dataset',
+  flags: TRAIN_FLAGS,
+  targets: { train: TrainConfigSchema, spec: SpecSchema, run: RUN_FIELDS, stream: STREAM_FIELDS },
+  examples: [
+    ['$0 train --data data/orbit --objective sfa --out runs/sfa --steps 2000', ''],
+    ['$0 train --data data/orbit --objective prednet --out runs/pn --steps 500 --size 32', ''],
+    ['$0 train --data data/walk --objective egomotion --out runs/ego --steps 1000', ''],
+    [
+      '$0 train --stream --preset walk --render-size 64 --objective sfa --out runs/sfa-stream --steps 5000',
+      '',
+    ],
+  ],
+  hint: (flag) => `pass a valid ${flag}; \`datadiet train --help\` lists the values`,
+  run: runTrain,
+});

@@ -1,27 +1,25 @@
-import type { Argv } from 'yargs';
 import { DatadietError } from '../core/errors.ts';
 import { verifyDataset } from '../output/verify.ts';
-import { s3Options, storageOptions } from './s3-flags.ts';
+import { defineCommand, type ArgsOf, type FlagTable } from './flags.ts';
+import { S3_ENDPOINT_FLAG, storageOptions } from './s3-flags.ts';
 
-export interface VerifyArgs {
-  location: string;
-  s3Endpoint?: string | undefined;
-}
+const VERIFY_FLAGS = {
+  location: {
+    type: 'string',
+    positional: true,
+    demandOption: true,
+    describe: 'dataset directory or s3://bucket/prefix',
+  },
+  's3-endpoint': S3_ENDPOINT_FLAG,
+} as const satisfies FlagTable;
 
 /** Problem lines printed before the rest are only counted (the report keeps them all). */
 const MAX_PRINTED = 50;
 
-export function verifyCommand(y: Argv) {
-  return s3Options(
-    y.positional('location', {
-      type: 'string',
-      demandOption: true,
-      describe: 'dataset directory or s3://bucket/prefix',
-    }),
-  ).example('$0 verify data/orbit', 'check every shard, sample and array against manifest.json');
-}
-
-export async function runVerify(args: VerifyArgs, log: (line: string) => void): Promise<void> {
+async function runVerify(
+  args: ArgsOf<typeof VERIFY_FLAGS>,
+  log: (line: string) => void,
+): Promise<void> {
   const started = performance.now();
   let printed = 0;
   const report = await verifyDataset(args.location, {
@@ -47,3 +45,12 @@ export async function runVerify(args: VerifyArgs, log: (line: string) => void): 
     `verify: OK: ${args.location}: ${what}; sizes and sha256 match the manifest, every array decodes with its dtype and shape, cross-layer checks pass (${seconds} s)`,
   );
 }
+
+export const verifyCommand = defineCommand({
+  command: 'verify <location>',
+  describe: 'check a dataset against its manifest',
+  flags: VERIFY_FLAGS,
+  targets: {},
+  examples: [['$0 verify data/orbit', 'check every shard, sample and array against manifest.json']],
+  run: runVerify,
+});

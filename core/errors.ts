@@ -10,6 +10,7 @@ export const ERRORS = {
   PRESET_UNKNOWN: { exitCode: 2, title: 'unknown preset' },
   LAYER_UNKNOWN: { exitCode: 2, title: 'unknown layer' },
   CLI_USAGE: { exitCode: 2, title: 'bad command line' },
+  CONFIG_INVALID: { exitCode: 2, title: 'invalid configuration' },
   ASSET_NOT_FOUND: { exitCode: 2, title: 'asset file not found' },
   ASSET_INVALID: { exitCode: 2, title: 'asset file unreadable or unsupported' },
   OUT_DIR_UNWRITABLE: { exitCode: 3, title: 'output directory not writable' },
@@ -44,15 +45,31 @@ export const ERRORS = {
 
 export type ErrorCode = keyof typeof ERRORS;
 
+/**
+ * The config field an error is about, in the library's own names: `config` names the options
+ * object (`train`, `spec`, `evaluate`, …), `path` the field in it (`encoder.width`), and the
+ * message starts with `path`. cli/flags.ts renames it to the flag a user typed.
+ */
+export interface ErrorField {
+  config: string;
+  path: string;
+}
+
 export class DatadietError extends Error {
   readonly code: ErrorCode;
   readonly hint: string | undefined;
+  readonly field: ErrorField | undefined;
 
-  constructor(code: ErrorCode, message: string, options: { hint?: string; cause?: unknown } = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { hint?: string; cause?: unknown; field?: ErrorField } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'DatadietError';
     this.code = code;
     this.hint = options.hint;
+    this.field = options.field;
   }
 
   get exitCode(): number {

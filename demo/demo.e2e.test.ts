@@ -70,8 +70,9 @@ describe('planDemo', () => {
     } catch (e) {
       caught = e;
     }
-    expect(isDatadietError(caught) && caught.code).toBe('CLI_USAGE');
-    expect((caught as Error).message).toMatch(/--size/);
+    // The library names its field; the CLI names the flag (cli/flags.test.ts).
+    expect(isDatadietError(caught) && caught.code).toBe('CONFIG_INVALID');
+    expect((caught as Error).message).toMatch(/^size: /);
   });
 });
 

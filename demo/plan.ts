@@ -84,14 +84,15 @@ export const PROBE_FRAMES = 8;
 export const datasetSeed = (seed: number, role: DatasetRole) =>
   new Rng(seed, 'demo/dataset').fork(role).streamSeed;
 
-/** Validates the options; the first problem becomes one CLI_USAGE error naming the flag. */
+/** Validates the options; the first problem becomes one error naming the field (the CLI's flag). */
 export function parseDemoOptions(input: DemoOptionsInput): DemoOptions {
   const parsed = DemoOptionsSchema.safeParse(input);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
-  const flag = `--${String(issue.path[0] ?? 'out')}`;
-  throw new DatadietError('CLI_USAGE', `${flag}: ${issue.message}`, {
-    hint: `pass a valid ${flag} (see \`datadiet demo --help\`)`,
+  const field = String(issue.path[0] ?? 'out');
+  // No hint: the message says what is wrong; the CLI adds which flag to fix.
+  throw new DatadietError('CONFIG_INVALID', `${field}: ${issue.message}`, {
+    field: { config: 'demo', path: field },
   });
 }
 

@@ -87,9 +87,10 @@ async function loadForFolds(opts: ClickmeOptions): Promise<{ set: ClickmeSet; k:
   if (n < 2 || k < 2) {
     throw new DatadietError(
       'EVAL_DATA_UNUSABLE',
-      `--clickme ${opts.dir}: ${n} image(s) is too few for a ${foldCount}-fold probe`,
+      `clickme ${opts.dir}: ${n} image(s) is too few for a ${foldCount}-fold probe`,
       {
-        hint: 'point --clickme at the Harmonization shards (val-*.tfrecords), or raise --max-samples',
+        hint: 'point it at the Harmonization shards (val-*.tfrecords), or raise maxSamples',
+        field: { config: 'evaluate', path: 'clickme' },
       },
     );
   }

@@ -36,9 +36,12 @@ function modelNames(
 ): { rows: string[]; dirs: string[] } {
   if (names && names.length !== models.length) {
     throw new DatadietError(
-      'CLI_USAGE',
-      `--names gives ${names.length} names for ${models.length} models`,
-      { hint: 'give one name per --models entry, in the same order (repeat a name to pool seeds)' },
+      'CONFIG_INVALID',
+      `names gives ${names.length} names for ${models.length} models`,
+      {
+        hint: 'give one name per model, in the same order (repeat a name to pool seeds)',
+        field: { config: 'compare', path: 'names' },
+      },
     );
   }
   const raw = (names ?? models.map(defaultName)).map(clean);
@@ -63,9 +66,12 @@ function checkPool(name: string, members: ReportModel[]) {
       mm.feature_dim !== first.feature_dim
     ) {
       throw new DatadietError(
-        'CLI_USAGE',
-        `--names gives "${name}" to models that are not one recipe (${first.kind} ${first.objective ?? ''} [${first.feature_dim}] vs ${mm.kind} ${mm.objective ?? ''} [${mm.feature_dim}])`,
-        { hint: 'repeat a name only for runs that differ in their training seed' },
+        'CONFIG_INVALID',
+        `names gives "${name}" to models that are not one recipe (${first.kind} ${first.objective ?? ''} [${first.feature_dim}] vs ${mm.kind} ${mm.objective ?? ''} [${mm.feature_dim}])`,
+        {
+          hint: 'repeat a name only for runs that differ in their training seed',
+          field: { config: 'compare', path: 'names' },
+        },
       );
     }
   }
@@ -75,8 +81,9 @@ export async function compareModels(
   o: CompareOptions,
 ): Promise<{ reportPath: string; rows: CompareRow[]; table: string }> {
   if (o.models.length === 0) {
-    throw new DatadietError('CLI_USAGE', '--models names no model', {
-      hint: 'pass --models RUN_OR_BASELINE,RUN_OR_BASELINE,…',
+    throw new DatadietError('CONFIG_INVALID', 'models names no model', {
+      hint: 'give at least one run folder, checkpoint folder or baseline',
+      field: { config: 'compare', path: 'models' },
     });
   }
   const names = modelNames(o.models, o.names);

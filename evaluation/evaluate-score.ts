@@ -99,8 +99,11 @@ export async function fitDataProbe(
   if (split.heldOut.length === 0 || split.fit.length < 2) {
     throw new DatadietError(
       'EVAL_DATA_UNUSABLE',
-      `--data ${c.dataDir}: ${data.n} labelled samples are too few for a probe with a held-out part`,
-      { hint: 'use a dataset with more sequences (at least 2 per category)' },
+      `data ${c.dataDir}: ${data.n} labelled samples are too few for a probe with a held-out part`,
+      {
+        hint: 'use a dataset with more sequences (at least 2 per category)',
+        field: { config: 'evaluate', path: 'data' },
+      },
     );
   }
   const fitted = fitCvProbe({
@@ -176,9 +179,10 @@ export async function probeSaliency(
   if (part.scored === 0) {
     throw new DatadietError(
       'EVAL_DATA_UNUSABLE',
-      `--data ${c.dataDir}: no held-out image shows its object's diagnostic part with a non-constant saliency, so alignment cannot be scored`,
+      `data ${c.dataDir}: no held-out image shows its object's diagnostic part with a non-constant saliency, so alignment cannot be scored`,
       {
         hint: 'use a dataset where objects are in view (e.g. preset single-object) or more sequences',
+        field: { config: 'evaluate', path: 'data' },
       },
     );
   }

@@ -86,7 +86,7 @@ beforeAll(async () => {
   cueConflict = c.out;
 
   // Where diagnostic parts appear, and where no object ever is, over the correlated split.
-  const set = await loadProbeSet({ dir: correlated, flag: '--data', needParts: true });
+  const set = await loadProbeSet({ dir: correlated, field: 'data', needParts: true });
   const prior = partPrior(set);
   const max = Math.max(...prior);
   const partMask = Float32Array.from(prior, (v) => (v > 0.3 * max ? v / max : 0));
@@ -321,7 +321,7 @@ describe('trained runs, compare and the HTML report', () => {
       // The main top-1 is the probe's on this model's features, recomputed here by hand: the same
       // split, α by the same inner CV, the same held-out rows.
       const model = await loadEvalModel(path);
-      const set = await loadProbeSet({ dir: correlated, flag: '--data', maxSamples: 24 });
+      const set = await loadProbeSet({ dir: correlated, field: 'data', maxSamples: 24 });
       const f = await extractFeatures({ ...set, features: (x) => model.features(x) });
       model.dispose();
       const rng = new Rng(0, 'evaluate');

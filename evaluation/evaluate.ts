@@ -30,7 +30,7 @@ import {
 import { writeEvaluation } from './evaluate-write.ts';
 import { EVAL_FORMAT, EvalMetricsSchema, METRICS_FILE, type EvalMetrics } from './metrics.ts';
 import { loadEvalModel, type EvalModel } from './models.ts';
-import { loadProbeSet, type ProbeSet } from './probe-data.ts';
+import { loadProbeSet, type ProbeField, type ProbeSet } from './probe-data.ts';
 import type { SmoothGrad } from './saliency.ts';
 
 export { HELD_OUT_FRACTION } from './evaluate-score.ts';
@@ -110,12 +110,15 @@ async function readExisting(out: string): Promise<EvalMetrics | null> {
   }
 }
 
-function sameCategories(a: ProbeSet, b: ProbeSet, flag: string) {
+function sameCategories(a: ProbeSet, b: ProbeSet, field: ProbeField) {
   if (a.categories.join() !== b.categories.join()) {
     throw new DatadietError(
       'EVAL_DATA_UNUSABLE',
-      `${flag} ${b.dir} numbers its categories differently from --data ${a.dir}`,
-      { hint: 'generate both datasets with the same datadiet version and category list' },
+      `${field} ${b.dir} numbers its categories differently from the probe data ${a.dir}`,
+      {
+        hint: 'generate both datasets with the same datadiet version and category list',
+        field: { config: 'evaluate', path: field },
+      },
     );
   }
 }
@@ -165,21 +168,25 @@ export async function evaluateModel(o: EvaluateOptions): Promise<EvalMetrics> {
   }
 }
 
-/** Option values a library caller can get wrong (the CLI checks its flags the same way). */
+/** Option values a library caller can get wrong (the CLI names the flag of a bad field). */
 function validateOptions(o: EvaluateOptions): void {
   if (o.maxSamples !== undefined && !(Number.isInteger(o.maxSamples) && o.maxSamples >= 4)) {
     throw new DatadietError(
-      'CLI_USAGE',
-      `--max-samples must be an integer ≥ 4, got ${o.maxSamples}`,
-      { hint: 'pass a whole number of sequences, at least 4, or leave it out to use all' },
+      'CONFIG_INVALID',
+      `maxSamples must be an integer ≥ 4, got ${o.maxSamples}`,
+      {
+        hint: 'pass a whole number of sequences, at least 4, or leave it out to use all',
+        field: { config: 'evaluate', path: 'maxSamples' },
+      },
     );
   }
   if (
     o.smoothgrad &&
     !(Number.isInteger(o.smoothgrad.n) && o.smoothgrad.n >= 1 && o.smoothgrad.sigma >= 0)
   ) {
-    throw new DatadietError('CLI_USAGE', '--smoothgrad needs n ≥ 1 draws and sigma ≥ 0', {
-      hint: 'e.g. --smoothgrad 16 --smoothgrad-sigma 0.1',
+    throw new DatadietError('CONFIG_INVALID', 'smoothgrad needs n ≥ 1 draws and sigma ≥ 0', {
+      hint: 'e.g. smoothgrad: { n: 16, sigma: 0.1 }',
+      field: { config: 'evaluate', path: 'smoothgrad' },
     });
   }
 }
@@ -189,28 +196,31 @@ async function loadInputs(o: EvaluateOptions, progress: Progress): Promise<EvalI
   progress({ stage: 'load data', done: 0, total: 1 });
   const data = await loadProbeSet({
     dir: o.data,
-    flag: '--data',
+    field: 'data',
     maxSamples: o.maxSamples,
     needParts: true,
   });
   const decor = o.decorrelated
     ? await loadProbeSet({
         dir: o.decorrelated,
-        flag: '--decorrelated',
+        field: 'decorrelated',
         maxSamples: o.maxSamples,
       })
     : null;
   const cue = o.cueConflict
-    ? await loadProbeSet({ dir: o.cueConflict, flag: '--cue-conflict', maxSamples: o.maxSamples })
+    ? await loadProbeSet({ dir: o.cueConflict, field: 'cueConflict', maxSamples: o.maxSamples })
     : null;
-  if (decor) sameCategories(data, decor, '--decorrelated');
+  if (decor) sameCategories(data, decor, 'decorrelated');
   if (cue) {
-    sameCategories(data, cue, '--cue-conflict');
+    sameCategories(data, cue, 'cueConflict');
     if (!cue.cueConflict.some((v) => v === 1)) {
       throw new DatadietError(
         'EVAL_DATA_UNUSABLE',
-        `--cue-conflict ${cue.dir} has no cue-conflict objects (shape of one category, texture of another)`,
-        { hint: 'generate it with --preset cue-conflict' },
+        `cueConflict ${cue.dir} has no cue-conflict objects (shape of one category, texture of another)`,
+        {
+          hint: 'generate it with --preset cue-conflict',
+          field: { config: 'evaluate', path: 'cueConflict' },
+        },
       );
     }
   }

@@ -139,15 +139,21 @@ export async function loadEvalModel(path: string, opts: LoadModelOptions = {}): 
   }
   const st = await exists(path);
   if (st === null) {
-    throw new DatadietError('MODEL_NOT_FOUND', `--model ${path} does not exist`, {
+    throw new DatadietError('MODEL_NOT_FOUND', `model ${path} does not exist`, {
       hint: 'pass a run folder (`datadiet train --out`), a checkpoint folder, or a baseline JSON descriptor',
+      field: { config: 'evaluate', path: 'model' },
     });
   }
   if (st.isFile()) return loadBaseline(path, opts);
   if (opts.features !== undefined) {
-    throw new DatadietError('CLI_USAGE', `--features ${opts.features}: ${path} is a training run`, {
-      hint: '--features picks a node of an external (ONNX or tfjs) model; a run is read at its encoder embedding',
-    });
+    throw new DatadietError(
+      'CONFIG_INVALID',
+      `features ${opts.features}: ${path} is a training run`,
+      {
+        hint: 'features picks a node of an external (ONNX or tfjs) model; a run is read at its encoder embedding',
+        field: { config: 'evaluate', path: 'features' },
+      },
+    );
   }
   return loadRun(path);
 }

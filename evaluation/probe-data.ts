@@ -33,8 +33,14 @@ export interface ProbeSet {
   identity: unknown;
 }
 
-function unusable(message: string, hint: string): DatadietError {
-  return new DatadietError('EVAL_DATA_UNUSABLE', message, { hint });
+/** The evaluation option that named a probe folder; its errors start with it (the CLI's flag). */
+export type ProbeField = 'data' | 'decorrelated' | 'cueConflict';
+
+function unusable(field: ProbeField, message: string, hint: string): DatadietError {
+  return new DatadietError('EVAL_DATA_UNUSABLE', message, {
+    hint,
+    field: { config: 'evaluate', path: field },
+  });
 }
 
 /** The object covering most pixels of frame t in `seg` (the first object without seg). */
@@ -58,8 +64,8 @@ function dominantObject(sample: Sample, t: number, hw: number) {
 
 export async function loadProbeSet(opts: {
   dir: string;
-  /** Which flag named this folder, for error messages ('--data', '--decorrelated', …). */
-  flag: string;
+  /** Which evaluation option named this folder, for error messages. */
+  field: ProbeField;
   maxSamples?: number | undefined;
   needParts?: boolean;
 }): Promise<ProbeSet> {
@@ -80,14 +86,16 @@ export async function loadProbeSet(opts: {
   const categories = (m.categories ?? []).map((c) => c.name);
   if (categories.length < 2) {
     throw unusable(
-      `${opts.flag} ${opts.dir}: the manifest lists no object categories, so there are no labels to probe`,
+      opts.field,
+      `${opts.field} ${opts.dir}: the manifest lists no object categories, so there are no labels to probe`,
       'use a dataset written by `datadiet generate` (its manifest lists the categories)',
     );
   }
   const layers = (m.layers ?? []).map((l) => l.name);
   if (opts.needParts && !layers.includes('parts')) {
     throw unusable(
-      `${opts.flag} ${opts.dir} has no 'parts' layer (layers: ${layers.join(', ')}), so there is no diagnostic-part reference for alignment`,
+      opts.field,
+      `${opts.field} ${opts.dir} has no 'parts' layer (layers: ${layers.join(', ')}), so there is no diagnostic-part reference for alignment`,
       'generate it with --layers rgb,depth,seg,parts',
     );
   }
@@ -133,7 +141,8 @@ export async function loadProbeSet(opts: {
   }
   if (keys.length === 0) {
     throw unusable(
-      `${opts.flag} ${opts.dir}: no sample shows a labelled object`,
+      opts.field,
+      `${opts.field} ${opts.dir}: no sample shows a labelled object`,
       'use a dataset with objects in view (e.g. preset single-object)',
     );
   }

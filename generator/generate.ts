@@ -202,10 +202,11 @@ async function identifyDataset(opts: GenerateOptions): Promise<DatasetRun> {
   const plan = planShards({ sequences: spec.sequences, perShard: spec.sequences_per_shard });
   if (shardIndex < 0 || shardIndex >= numShards) {
     throw new DatadietError(
-      'CLI_USAGE',
-      `--shard-index ${shardIndex} is outside 0..${numShards - 1}`,
+      'CONFIG_INVALID',
+      `shardIndex ${shardIndex} is outside 0..${numShards - 1}`,
       {
-        hint: 'pass 0 ≤ --shard-index < --num-shards',
+        hint: 'pass 0 ≤ shardIndex < numShards',
+        field: { config: 'generate', path: 'shardIndex' },
       },
     );
   }

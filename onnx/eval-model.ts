@@ -153,10 +153,11 @@ export async function loadOnnxEvalModel(o: OnnxEvalOptions): Promise<EvalModel> 
     if (v === null) {
       graph.dispose();
       throw new DatadietError(
-        'CLI_USAGE',
-        `--features ${o.features}: ${o.file} has no node or value of that name`,
+        'CONFIG_INVALID',
+        `features ${o.features}: ${o.file} has no node or value of that name`,
         {
           hint: `name one of its values, e.g. ${graph.valueNames().slice(-6).join(', ')}`,
+          field: { config: 'evaluate', path: 'features' },
         },
       );
     }

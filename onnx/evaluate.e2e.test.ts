@@ -136,8 +136,8 @@ describe.skipIf(!peer.python)('evaluate --model *.onnx', () => {
     expect(m.model.preprocessing?.mean).toEqual([0.5, 0.5, 0.5]);
     await expectDatadietError(
       evaluateModel({ model: desc, data, out: join(work, 'eval-x'), features: 'no-such-node' }),
-      'CLI_USAGE',
-      /--features no-such-node/,
+      'CONFIG_INVALID',
+      /^features no-such-node/,
     );
   }, 600_000);
 

@@ -53,8 +53,9 @@ async function resolveCheckpoint(path: string): Promise<string> {
     () => null,
   );
   if (isDir === null || !isDir) {
-    throw new DatadietError('MODEL_NOT_FOUND', `--model ${path} is not a folder`, {
+    throw new DatadietError('MODEL_NOT_FOUND', `model ${path} is not a folder`, {
       hint: 'pass a run folder (`datadiet train --out`) or one of its checkpoints/step-N folders',
+      field: { config: 'export', path: 'model' },
     });
   }
   const own = await stat(resolve(path, 'model.json')).then(
@@ -193,8 +194,9 @@ export async function exportRun(o: ExportOptions): Promise<ExportResult> {
       () => false,
     )
   ) {
-    throw new DatadietError('CLI_USAGE', `--out ${o.out} is a folder`, {
-      hint: 'name the file to write, e.g. --out model.onnx',
+    throw new DatadietError('CONFIG_INVALID', `out ${o.out} is a folder`, {
+      hint: 'name the .onnx file to write, e.g. model.onnx',
+      field: { config: 'export', path: 'out' },
     });
   }
   const checkpoint = await resolveCheckpoint(o.model);

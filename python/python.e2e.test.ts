@@ -80,7 +80,7 @@ describe.skipIf(!numpy.python)('python/', () => {
   });
 
   it('reads every sample with the label rule evaluate uses, under either shard path form', async () => {
-    const set = await loadProbeSet({ dir: data, flag: '--data' });
+    const set = await loadProbeSet({ dir: data, field: 'data' });
     const manifest = JSON.parse(await readFile(join(data, 'manifest.json'), 'utf8')) as {
       shards: { file: string }[];
     };
@@ -180,7 +180,7 @@ print(json.dumps(keys))`,
       expect(res.features).toBe('embedding');
       expect(res.dim).toBe(12);
 
-      const set = await loadProbeSet({ dir: data, flag: '--data' });
+      const set = await loadProbeSet({ dir: data, field: 'data' });
       const classes = (
         JSON.parse(await readFile(join(data, 'manifest.json'), 'utf8')) as { categories: unknown[] }
       ).categories.length;
@@ -310,7 +310,7 @@ print(json.dumps({"layers": net.layers, "hooked": seen}))`,
       py(onnx.python!, [join(here, 'probe_onnx.py'), '--model', file, '--data', data]),
     ) as { features: string; dim: number; fit: number; held_out: number; top1: number };
     expect(res).toMatchObject({ features: 'embedding', dim: 8 });
-    expect(res.fit + res.held_out).toBe((await loadProbeSet({ dir: data, flag: '--data' })).n);
+    expect(res.fit + res.held_out).toBe((await loadProbeSet({ dir: data, field: 'data' })).n);
     expect(res.top1).toBeGreaterThanOrEqual(0);
     // The training dataset is at hand: the head's classes are named in the metadata.
     const meta = metadata(decodeModel(await readFile(file), file));

@@ -5,19 +5,6 @@ import { DatadietError } from '../core/errors.ts';
 import { findPreset, PRESETS } from './presets.ts';
 import { SpecSchema, type Spec, type SpecInput } from './spec.ts';
 
-/** CLI flags that set a spec field: the error hint names the flag a user actually typed. */
-const FLAG_FOR_FIELD: Record<string, string> = {
-  seed: '--seed',
-  sequences: '--sequences',
-  frames: '--frames',
-  width: '--width',
-  height: '--height',
-  fps: '--fps',
-  sequences_per_shard: '--sequences-per-shard',
-  layers: '--layers',
-  'camera.baseline_m': '--baseline',
-};
-
 type Plain = Record<string, unknown>;
 const isPlain = (v: unknown): v is Plain =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -54,19 +41,20 @@ export function parseSpec(input: unknown, source = 'spec'): Spec {
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
   const { field, message } = describeIssue(issue);
-  const flag = FLAG_FOR_FIELD[issue.path.join('.')];
-  const hint =
-    issue.code === 'unrecognized_keys'
-      ? `remove or rename it; \`datadiet presets --show default\` prints every field`
-      : flag
-        ? `pass a valid ${flag} or fix \`${field}\` in the spec`
-        : `fix \`${field}\` in ${source}`;
+  const unknown = issue.code === 'unrecognized_keys';
+  const hint = unknown
+    ? `remove or rename it; \`datadiet presets --show default\` prints every field`
+    : `fix \`${field}\` in ${source}`;
   const more = result.error.issues.length > 1 ? ` (+${result.error.issues.length - 1} more)` : '';
-  return fail(`${source}: ${field}: ${message}${more}`, hint);
+  // The field rides along so the CLI can name the flag that set it (cli/flags.ts).
+  return fail(`${source}: ${field}: ${message}${more}`, hint, unknown ? undefined : field);
 }
 
-function fail(message: string, hint: string): never {
-  throw new DatadietError('SPEC_INVALID', message, { hint });
+function fail(message: string, hint: string, field?: string): never {
+  throw new DatadietError('SPEC_INVALID', message, {
+    hint,
+    ...(field === undefined ? {} : { field: { config: 'spec', path: field } }),
+  });
 }
 
 export interface SpecSources {

@@ -86,14 +86,18 @@ export function parseStudyOptions(input: StudyOptionsInput): StudyOptions {
   const parsed = StudyOptionsSchema.safeParse(input);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
-  const flag = `--${String(issue.path[0] ?? 'out')}`;
+  const field = String(issue.path[0] ?? 'out');
   const hint =
-    flag === '--scale'
-      ? `pass --scale ${SCALE_NAMES.join('|')}`
-      : flag === '--diet'
-        ? 'pass a preset name (`datadiet presets` lists them), e.g. --diet shortcut-correlated'
-        : `pass a valid ${flag} (see \`datadiet study --help\`)`;
-  throw new DatadietError('CLI_USAGE', `${flag}: ${issue.message}`, { hint });
+    field === 'scale'
+      ? `use one of ${SCALE_NAMES.join(', ')}`
+      : field === 'diet'
+        ? 'use a preset name (`datadiet presets` lists them), e.g. shortcut-correlated'
+        : undefined;
+  // The CLI names the flag that set the field (cli/flags.ts).
+  throw new DatadietError('CONFIG_INVALID', `${field}: ${issue.message}`, {
+    ...(hint === undefined ? {} : { hint }),
+    field: { config: 'study', path: field },
+  });
 }
 
 export function planStudy(input: StudyOptionsInput): StudyPlan {

@@ -2,7 +2,7 @@
  * `datadiet study` at the tiny scale through the CLI: real Chromium renders, real tfjs-wasm
  * training of every objective for two seeds, real evaluation. One study runs through; a second
  * is killed (SIGKILL, mid-training) and rerun, and must resume — reusing what was finished — and
- * end with the same table as the uninterrupted one. Bad flags fail with a CLI_USAGE naming them.
+ * end with the same table as the uninterrupted one. Bad options fail naming the field (the CLI: a CLI_USAGE naming the flag).
  */
 import { spawn } from 'node:child_process';
 import { readFile, stat } from 'node:fs/promises';
@@ -20,14 +20,14 @@ const readRows = async (out: string) =>
   (JSON.parse(await readFile(join(out, 'report', 'table.json'), 'utf8')) as { rows: unknown[] })
     .rows;
 
-function usageError(f: () => unknown): Error {
+function configError(f: () => unknown): Error {
   try {
     f();
   } catch (e) {
-    expect(isDatadietError(e) && e.code).toBe('CLI_USAGE');
+    expect(isDatadietError(e) && e.code).toBe('CONFIG_INVALID');
     return e as Error;
   }
-  throw new Error('expected a CLI_USAGE error');
+  throw new Error('expected a CONFIG_INVALID error');
 }
 
 describe('planStudy', () => {
@@ -36,7 +36,7 @@ describe('planStudy', () => {
     expect(p.options.scale).toBe('default');
     expect(p.options.seeds).toBe(5);
     expect(p.options.diet).toBe('shortcut-correlated');
-    expect(p.runs).toHaveLength(STUDY_OBJECTIVES.length * 3);
+    expect(p.runs).toHaveLength(STUDY_OBJECTIVES.length * p.options.seeds);
     expect(new Set(p.runs.map((r) => r.dir)).size).toBe(p.runs.length);
     for (const { objective, name } of STUDY_OBJECTIVES) {
       const runs = p.runs.filter((r) => r.objective === objective);
@@ -58,11 +58,11 @@ describe('planStudy', () => {
       fov_y_deg: 30,
       gaze: { target: 'objects' },
     });
-    expect(usageError(() => planStudy({ out: 'x', scale: 'huge' as never })).message).toMatch(
-      /--scale/,
+    expect(configError(() => planStudy({ out: 'x', scale: 'huge' as never })).message).toMatch(
+      /^scale: /,
     );
-    expect(usageError(() => planStudy({ out: 'x', diet: 'nope' })).message).toMatch(/--diet/);
-    expect(usageError(() => planStudy({ out: 'x', seeds: 0 })).message).toMatch(/--seeds/);
+    expect(configError(() => planStudy({ out: 'x', diet: 'nope' })).message).toMatch(/^diet: /);
+    expect(configError(() => planStudy({ out: 'x', seeds: 0 })).message).toMatch(/^seeds: /);
   });
 });
 

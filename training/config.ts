@@ -66,25 +66,3 @@ export const TrainConfigSchema = z.strictObject({
 });
 export type TrainConfigInput = z.input<typeof TrainConfigSchema>;
 export type TrainConfig = z.infer<typeof TrainConfigSchema>;
-
-/** The `datadiet train` flag that sets each config field, so errors name what the user typed. */
-export const TRAIN_FLAG_FOR_FIELD: Record<string, string> = {
-  steps: '--steps',
-  batch: '--batch',
-  lr: '--lr',
-  seed: '--seed',
-  clip: '--clip',
-  size: '--size',
-  heldOutEvery: '--held-out-every',
-  logEvery: '--log-every',
-  checkpointEvery: '--checkpoint-every',
-  'encoder.width': '--width',
-  'encoder.depth': '--depth',
-  'encoder.embedding': '--embedding',
-  'encoder.kernel': '--kernel',
-  'encoder.stride': '--stride',
-  'sfa.binocular': '--binocular',
-  'prednet.channels': '--prednet-channels',
-  'prednet.layerLoss': '--prednet-loss',
-  'egomotion.targets': '--motion-targets',
-};

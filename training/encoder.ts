@@ -24,7 +24,7 @@ export const EncoderConfigSchema = z
   .refine((c) => c.stride <= c.kernel, {
     path: ['stride'],
     message:
-      'must not exceed the kernel size (--kernel): a stride larger than the kernel skips pixels, and tfjs-wasm computes such convolutions wrongly',
+      'must not exceed the kernel size: a stride larger than the kernel skips pixels, and tfjs-wasm computes such convolutions wrongly',
   });
 export type EncoderConfig = z.infer<typeof EncoderConfigSchema>;
 

@@ -344,7 +344,7 @@ describe('bad input', () => {
       }),
       'OBJECTIVE_UNKNOWN',
     );
-    // A bad value names the flag the user typed, not the config path.
+    // A bad value names the config field (the CLI names its flag: cli/flags.test.ts).
     await expectDatadietError(
       train({
         data,
@@ -355,8 +355,8 @@ describe('bad input', () => {
           egomotion: { targets: ['head_vel', 'nope' as 'gaze'] },
         }),
       }),
-      'CLI_USAGE',
-      /^--motion-targets, item 2: .*head_angvel/,
+      'CONFIG_INVALID',
+      /^egomotion\.targets, item 2: .*head_angvel/,
     );
     await expectDatadietError(
       train({
@@ -376,8 +376,8 @@ describe('bad input', () => {
           backend: 'wasm',
           config: tiny({ objective, clip: 1 }),
         }),
-        'CLI_USAGE',
-        /^--clip 1: /,
+        'CONFIG_INVALID',
+        /^clip 1: /,
       );
     }
     // A stride larger than the kernel (tfjs-wasm computes it wrongly: encoder.test.ts).
@@ -388,8 +388,8 @@ describe('bad input', () => {
         backend: 'wasm',
         config: tiny({ encoder: { kernel: 3, stride: 4 } }),
       }),
-      'CLI_USAGE',
-      /^--stride: must not exceed the kernel size/,
+      'CONFIG_INVALID',
+      /^encoder\.stride: must not exceed the kernel size/,
     );
     // A damaged copy of the dataset: one shard cut short.
     const broken = await tempDir('broken');

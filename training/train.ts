@@ -17,12 +17,7 @@ import {
   removeStaleCheckpointTemps,
   restoreOptimizer,
 } from './checkpoint.ts';
-import {
-  TRAIN_FLAG_FOR_FIELD,
-  TrainConfigSchema,
-  type TrainConfig,
-  type TrainConfigInput,
-} from './config.ts';
+import { TrainConfigSchema, type TrainConfig, type TrainConfigInput } from './config.ts';
 import { readRunMetrics } from './run-metrics.ts';
 import { createLoader, readDataInfo, type DataInfo } from './loader.ts';
 import type { SampleSource, SkipReport } from './sources.ts';
@@ -150,25 +145,19 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   };
 }
 
-/** The parsed config with its learning rate resolved; a bad field names its flag. */
+/** The parsed config with its learning rate resolved; a bad field is named (the CLI adds its flag). */
 function validateConfig(input: TrainConfigInput): { objective: Objective; config: TrainConfig } {
   const parsed = TrainConfigSchema.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    // egomotion.targets.1 → --motion-targets, item 2
+    // egomotion.targets.1 → field egomotion.targets, item 2 (the CLI names its flag)
     const at = issue.path.findIndex((k) => typeof k === 'number');
-    const field = (at < 0 ? issue.path : issue.path.slice(0, at)).join('.');
-    const flag = TRAIN_FLAG_FOR_FIELD[field];
+    const field = (at < 0 ? issue.path : issue.path.slice(0, at)).join('.') || 'config';
     const item = at < 0 ? '' : `, item ${Number(issue.path[at]) + 1}`;
-    throw new DatadietError(
-      'CLI_USAGE',
-      `${flag ?? `train config ${field}`}${item}: ${issue.message}`,
-      {
-        hint: flag
-          ? `pass a valid ${flag}; \`datadiet train --help\` lists the values`
-          : 'see `datadiet train --help`',
-      },
-    );
+    // No hint: the message says what is wrong; the CLI adds which flag to fix.
+    throw new DatadietError('CONFIG_INVALID', `${field}${item}: ${issue.message}`, {
+      field: { config: 'train', path: field },
+    });
   }
   const objective = findObjective(parsed.data.objective);
   // Resolved here, so config.json and the checkpoints record the rate actually used.
@@ -198,17 +187,27 @@ async function openData(
   needs: LoaderNeeds,
 ): Promise<RunData> {
   if ((opts.data === undefined) === (opts.stream === undefined)) {
-    throw new DatadietError('CLI_USAGE', 'train needs either --data DIR or --stream', {
-      hint: 'pass a dataset folder, or --stream with --preset NAME or --spec FILE',
-    });
+    throw new DatadietError(
+      'CONFIG_INVALID',
+      'data: train needs either data (a folder) or stream',
+      {
+        hint: 'give a dataset folder, or stream options with a spec',
+        field: { config: 'run', path: 'data' },
+      },
+    );
   }
   let fromStream: RunData['fromStream'];
   let info;
   if (opts.stream) {
     if (config.objective === 'sfa-linear') {
-      throw new DatadietError('CLI_USAGE', `${config.objective} fits on a dataset on disk`, {
-        hint: 'generate the dataset first and pass --data, or pick a gradient objective',
-      });
+      throw new DatadietError(
+        'CONFIG_INVALID',
+        `objective ${config.objective} fits on a dataset on disk, not a stream`,
+        {
+          hint: 'generate the dataset first and train on it, or pick a gradient objective',
+          field: { config: 'train', path: 'objective' },
+        },
+      );
     }
     // Only the layers the objective reads are rendered (labels come from the seg layer).
     const spec = { ...opts.stream.spec, layers: needs.labels ? ['rgb', 'seg'] : ['rgb'] };

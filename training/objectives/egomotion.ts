@@ -240,11 +240,9 @@ export const egomotionObjective: Objective = {
   create({ config, rng, motionColumns }) {
     if ((config.clip ?? 2) < 2) {
       throw new DatadietError(
-        'CLI_USAGE',
-        `--clip ${config.clip}: egomotion needs clips of at least 2 frames`,
-        {
-          hint: 'use --clip 2 or more',
-        },
+        'CONFIG_INVALID',
+        `clip ${config.clip}: egomotion needs clips of at least 2 frames`,
+        { hint: 'use clips of 2 frames or more', field: { config: 'train', path: 'clip' } },
       );
     }
     return createEgomotion(config, rng, motionColumns);

@@ -18,8 +18,9 @@ export const OBJECTIVES: readonly Objective[] = [
 export function findObjective(name: string): Objective {
   const o = OBJECTIVES.find((x) => x.name === name);
   if (o === undefined) {
-    throw new DatadietError('OBJECTIVE_UNKNOWN', `--objective: unknown objective "${name}"`, {
+    throw new DatadietError('OBJECTIVE_UNKNOWN', `objective: unknown objective "${name}"`, {
       hint: `use one of ${OBJECTIVES.map((x) => x.name).join(', ')}`,
+      field: { config: 'train', path: 'objective' },
     });
   }
   return o;

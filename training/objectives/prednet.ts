@@ -267,9 +267,12 @@ export const prednetObjective: Objective = {
     if ((config.clip ?? 8) < 2) {
       // With one frame there is nothing to predict (t = 0 has time weight 0): no loss at all.
       throw new DatadietError(
-        'CLI_USAGE',
-        `--clip ${config.clip}: prednet predicts the next frame, so it needs clips of at least 2 frames`,
-        { hint: 'use --clip 2 or more (default 8)' },
+        'CONFIG_INVALID',
+        `clip ${config.clip}: prednet predicts the next frame, so it needs clips of at least 2 frames`,
+        {
+          hint: 'use clips of 2 frames or more (default 8)',
+          field: { config: 'train', path: 'clip' },
+        },
       );
     }
     const div = 2 ** (config.prednet.channels.length - 1);

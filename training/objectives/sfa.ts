@@ -201,9 +201,12 @@ export const sfaObjective: Objective = {
     const sfa: SfaConfig = config.sfa;
     if ((config.clip ?? 4) < 2 && !sfa.binocular) {
       throw new DatadietError(
-        'CLI_USAGE',
-        `--clip ${config.clip}: sfa compares adjacent frames, so it needs clips of at least 2 frames`,
-        { hint: 'use --clip 2 or more (default 4), or --binocular to compare the two eyes' },
+        'CONFIG_INVALID',
+        `clip ${config.clip}: sfa compares adjacent frames, so it needs clips of at least 2 frames`,
+        {
+          hint: 'use clips of 2 frames or more (default 4), or binocular SFA to compare the two eyes',
+          field: { config: 'train', path: 'clip' },
+        },
       );
     }
     const params = new Params(rng.fork('init'));
