@@ -35,6 +35,7 @@ export interface TrainArgs {
   embedding?: number | undefined;
   kernel?: number | undefined;
   stride?: number | undefined;
+  antialias?: boolean | undefined;
   binocular?: boolean | undefined;
   prednetChannels?: string | undefined;
   prednetLoss?: string | undefined;
@@ -125,6 +126,11 @@ export function trainCommand(y: Argv) {
       type: 'number',
       describe: 'encoder: conv stride, at most --kernel (default 2)',
     })
+    .option('antialias', {
+      type: 'boolean',
+      describe:
+        'encoder: stride-1 convs followed by a [1,2,1]² blur and stride-2 subsampling (blur-pool) instead of strided convs',
+    })
     .option('embedding', {
       type: 'number',
       describe: 'encoder: embedding size = SFA outputs (default 32)',
@@ -192,6 +198,7 @@ export function trainConfigFromArgs(a: TrainArgs): TrainConfigInput {
       embedding: a.embedding,
       kernel: a.kernel,
       stride: a.stride,
+      antialias: a.antialias,
     }),
     sfa: defined({ binocular: a.binocular }),
     prednet: defined({ channels, layerLoss: a.prednetLoss as 'L0' | 'L_all' | undefined }),

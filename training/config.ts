@@ -83,6 +83,7 @@ export const TRAIN_FLAG_FOR_FIELD: Record<string, string> = {
   'encoder.embedding': '--embedding',
   'encoder.kernel': '--kernel',
   'encoder.stride': '--stride',
+  'encoder.antialias': '--antialias',
   'sfa.binocular': '--binocular',
   'prednet.channels': '--prednet-channels',
   'prednet.layerLoss': '--prednet-loss',
