@@ -409,6 +409,17 @@ describe('bad input', () => {
       'CLI_USAGE',
       /^--stride: must not exceed the kernel size/,
     );
+    // Blur-pool's [1,2,1] filter anti-aliases subsampling by 2 only.
+    await expectDatadietError(
+      train({
+        data,
+        out: await tempDir('x'),
+        backend: 'wasm',
+        config: tiny({ encoder: { stride: 1, antialias: true } }),
+      }),
+      'CLI_USAGE',
+      /^--antialias: .*--stride 2/,
+    );
     // A damaged copy of the dataset: one shard cut short.
     const broken = await tempDir('broken');
     const { cp } = await import('node:fs/promises');
