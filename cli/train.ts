@@ -151,6 +151,12 @@ export const TRAIN_FLAGS = {
     describe: 'encoder: conv stride, at most --kernel (default 2)',
     field: 'train.encoder.stride',
   },
+  antialias: {
+    type: 'boolean',
+    describe:
+      'encoder: stride-1 convs followed by a [1,2,1]² blur and stride-2 subsampling (blur-pool) instead of strided convs',
+    field: 'train.encoder.antialias',
+  },
   embedding: {
     type: 'number',
     describe: 'encoder: embedding size = SFA outputs (default 32)',

@@ -8,7 +8,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { DatadietError } from '../core/errors.ts';
 import type { CheckpointMeta } from '../training/index.ts';
-import { channelsOf, checkpointStats, targetColumns, whitening } from '../training/index.ts';
+import {
+  BLUR_TAPS,
+  channelsOf,
+  checkpointStats,
+  targetColumns,
+  whitening,
+} from '../training/index.ts';
 import { GraphBuilder, samePads, type IoSpec } from './builder.ts';
 
 export type Weights = tf.NamedTensorMap;
@@ -57,17 +63,35 @@ export function emitEncoder(
   let x = g.node('Sub', [input, half], 'centred');
   let size: [number, number] = [meta.shape.height, meta.shape.width];
   const layers: string[] = [];
-  channelsOf(c).forEach((_, i) => {
+  const stride = c.antialias ? 1 : c.stride;
+  channelsOf(c).forEach((co, i) => {
     const k = g.init(`conv${i}.weight`, convKernel(weight(w, `encoder/conv${i}/kernel`, source)));
     const b = g.init(`conv${i}.bias`, weight(w, `encoder/conv${i}/bias`, source));
     const conv = g.node('Conv', [x, k, b], `conv${i}`, {
       kernel_shape: [c.kernel, c.kernel],
-      strides: [c.stride, c.stride],
-      pads: samePads(size, c.kernel, c.stride),
+      strides: [stride, stride],
+      pads: samePads(size, c.kernel, stride),
     });
     x = g.node('Relu', [conv], `relu${i}`);
+    size = [Math.ceil(size[0] / stride), Math.ceil(size[1] / stride)];
+    if (c.antialias) {
+      // training/blur-pool.ts as the depthwise conv it equals: [1,2,1]⊗[1,2,1]/16, stride 2.
+      const blur = BLUR_TAPS.flatMap((a) => BLUR_TAPS.map((b) => a * b));
+      const kernel = g.floats(`blur${i}.weight`, Array.from({ length: co }, () => blur).flat(), [
+        co,
+        1,
+        3,
+        3,
+      ]);
+      x = g.node('Conv', [x, kernel], `blurpool${i}`, {
+        kernel_shape: [3, 3],
+        strides: [2, 2],
+        pads: samePads(size, 3, 2),
+        group: co,
+      });
+      size = [Math.ceil(size[0] / 2), Math.ceil(size[1] / 2)];
+    }
     layers.push(x);
-    size = [Math.ceil(size[0] / c.stride), Math.ceil(size[1] / c.stride)];
   });
   const gap = g.node('GlobalAveragePool', [x], 'avgpool');
   const pooled = g.node('Flatten', [gap], 'pooled', { axis: 1 });

@@ -33,7 +33,8 @@ const H = 20;
 const W = 24;
 const encoder = { width: 4, depth: 3, embedding: 6 };
 const CASES = [
-  ['sfa', { encoder }],
+  // sfa's encoder uses blur-pool (stride-1 convs + depthwise blur); the others the strided convs.
+  ['sfa', { encoder: { ...encoder, antialias: true } }],
   ['sfa-linear', { encoder }],
   ['supervised', { encoder }],
   ['egomotion', { encoder, egomotion: { targets: ['head_vel', 'gravity'] } }],
@@ -190,7 +191,7 @@ describe('datadiet export', () => {
   );
 
   it('evaluate reads an exported model like the run itself (features and own head)', async () => {
-    for (const objective of ['supervised', 'egomotion'] as const) {
+    for (const objective of ['supervised', 'egomotion', 'sfa'] as const) {
       const run = join(dir, objective);
       const file = join(dir, `${objective}.onnx`);
       const fromRun = await loadEvalModel(run);

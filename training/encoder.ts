@@ -1,10 +1,12 @@
 /**
  * The conv encoder shared by every objective: `depth` strided 3×3 convs with ReLU (channels
  * width·2^i, capped at maxWidth), global average pooling, and a linear layer to `embedding` dims.
- * The benchmark size is 64×64×3 input, depth 3, width 32.
+ * The benchmark size is 64×64×3 input, depth 3, width 32. With `antialias` each strided conv
+ * becomes a stride-1 conv + ReLU followed by a fixed blur and stride-2 subsampling (blur-pool).
  */
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
+import { blurPool } from './blur-pool.ts';
 import type { Params } from './params.ts';
 
 export const EncoderConfigSchema = z
@@ -15,6 +17,11 @@ export const EncoderConfigSchema = z
     kernel: z.number().int().min(1).max(9).default(3),
     stride: z.number().int().min(1).max(4).default(2),
     embedding: z.number().int().min(1).max(4096).default(32),
+    /**
+     * Blur-pool (Zhang 2019) instead of strided convs: the saliency maps of strided convs carry
+     * their stride's checkerboard. Off by default, so existing runs and checkpoints are unchanged.
+     */
+    antialias: z.boolean().default(false),
   })
   // tfjs-wasm's forward conv with 'same' padding is wrong (relative error 1.0 against the cpu
   // backend) whenever the padding it needs is negative, which only a stride larger than the
@@ -25,6 +32,11 @@ export const EncoderConfigSchema = z
     path: ['stride'],
     message:
       'must not exceed the kernel size: a stride larger than the kernel skips pixels, and tfjs-wasm computes such convolutions wrongly',
+  })
+  // The blur is [1,2,1]⊗[1,2,1]/16, the anti-aliasing filter for subsampling by 2 only.
+  .refine((c) => !c.antialias || c.stride === 2, {
+    path: ['antialias'],
+    message: 'blur-pool subsamples by 2: it needs stride 2 (the default)',
   });
 export type EncoderConfig = z.infer<typeof EncoderConfigSchema>;
 
@@ -57,11 +69,13 @@ export function createEncoder(params: Params, config: EncoderConfig, prefix = 'e
         h = tf.fused.conv2d({
           x: h,
           filter: c.w as tf.Tensor4D,
-          strides: config.stride,
+          strides: config.antialias ? 1 : config.stride,
           pad: 'same',
           bias: c.b,
           activation: 'relu',
         });
+        // Zhang's order: conv (stride 1) → ReLU → blur → subsample.
+        if (config.antialias) h = blurPool(h);
       }
       const pooled = tf.mean(h, [1, 2]) as tf.Tensor2D;
       const embedding = tf.add(tf.matMul(pooled, head.w as tf.Tensor2D), head.b) as tf.Tensor2D;

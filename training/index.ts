@@ -29,6 +29,7 @@ export {
   type Encoder,
   type EncoderConfig,
 } from './encoder.ts';
+export { blurPool, BLUR_TAPS } from './blur-pool.ts';
 export {
   TrainConfigSchema,
   SfaConfigSchema,

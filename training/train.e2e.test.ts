@@ -311,10 +311,28 @@ describe('runs', () => {
       train({ data, out, backend: 'wasm', config: tiny({ steps: 3, size: 12 }) }),
       'RUN_MISMATCH',
     );
-    const ck = join(out, 'checkpoints', 'step-00000002', 'weights.bin');
+    await expectDatadietError(
+      train({
+        data,
+        out,
+        backend: 'wasm',
+        config: tiny({ steps: 3, encoder: { width: 8, embedding: 3, antialias: true } }),
+      }),
+      'RUN_MISMATCH',
+    );
+    // A checkpoint written before encoder.antialias existed (no such key) is the plain encoder.
+    const modelJson = join(out, 'checkpoints', 'step-00000002', 'model.json');
+    const old = JSON.parse(await readFile(modelJson, 'utf8')) as {
+      modelTopology: { config: { encoder: Record<string, unknown> } };
+    };
+    delete old.modelTopology.config.encoder.antialias;
+    await writeFile(modelJson, JSON.stringify(old));
+    const resumed = await train({ data, out, backend: 'wasm', config: tiny({ steps: 3 }) });
+    resumed.model.params.dispose();
+    const ck = join(out, 'checkpoints', 'step-00000003', 'weights.bin');
     await truncate(ck, 100);
     await expectDatadietError(
-      train({ data, out, backend: 'wasm', config: tiny({ steps: 3 }) }),
+      train({ data, out, backend: 'wasm', config: tiny({ steps: 4 }) }),
       'CHECKPOINT_CORRUPT',
     );
   });
@@ -390,6 +408,17 @@ describe('bad input', () => {
       }),
       'CONFIG_INVALID',
       /^encoder\.stride: must not exceed the kernel size/,
+    );
+    // Blur-pool's [1,2,1] filter anti-aliases subsampling by 2 only.
+    await expectDatadietError(
+      train({
+        data,
+        out: await tempDir('x'),
+        backend: 'wasm',
+        config: tiny({ encoder: { stride: 1, antialias: true } }),
+      }),
+      'CLI_USAGE',
+      /^--antialias: .*--stride 2/,
     );
     // A damaged copy of the dataset: one shard cut short.
     const broken = await tempDir('broken');

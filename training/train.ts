@@ -58,8 +58,17 @@ export interface TrainResult {
 }
 
 // Fields that shape the model or its data: a resumed run must agree on them.
+// A checkpoint's config is stored as written: ones from before `antialias` existed lack it.
 const modelKey = (c: TrainConfig) =>
-  JSON.stringify([c.objective, c.encoder, c.sfa, c.prednet, c.egomotion, c.clip, c.size]);
+  JSON.stringify([
+    c.objective,
+    { antialias: false, ...(c.encoder as Partial<TrainConfig['encoder']>) },
+    c.sfa,
+    c.prednet,
+    c.egomotion,
+    c.clip,
+    c.size,
+  ]);
 
 /**
  * Builds a fresh model for a config and data shape (also used to rebuild from a checkpoint);
