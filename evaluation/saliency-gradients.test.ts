@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Rng } from '../core/rng.ts';
 import { Params, createEncoder, selectBackend } from '../training/index.ts';
-import { resizeTo } from './models.ts';
+import { resizeTo } from '../training/index.ts';
 import { fitProbe, probeHead } from './probe.ts';
 
 type Op = (x: tf.Tensor) => tf.Tensor;

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs';
 import { DatadietError } from '../core/errors.ts';
 import type { EvalModel } from '../evaluation/models.ts';
-import { resizeTo } from '../evaluation/models.ts';
+import { resizeTo } from '../training/index.ts';
 import { OnnxGraph } from './graph.ts';
 import { decodeModel, metadata } from './proto.ts';
 

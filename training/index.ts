@@ -5,6 +5,7 @@ export {
   registerResizeGradient,
   resizeBilinearInputGrad,
 } from './resize-gradient.ts';
+export { resizeTo } from './resize-input.ts';
 export {
   GRADIENT_KERNELS,
   registerGradientKernels,
