@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import { DatadietError } from '../core/errors.ts';
+import { DatadietError } from '../core/index.ts';
 import { runDoctor, type DoctorItem } from '../doctor/index.ts';
 
 export interface DoctorArgs {

@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import { DatadietError } from '../core/errors.ts';
+import { DatadietError } from '../core/index.ts';
 import { BACKEND_NAMES } from '../training/index.ts';
 import { evaluateModel, type EvalMetrics, type EvaluateOptions } from '../evaluation/index.ts';
 import { createProgress, type Progress } from './progress.ts';

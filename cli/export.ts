@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import { exportRun } from '../onnx/export.ts';
+import { exportRun } from '../onnx/index.ts';
 import { BACKEND_NAMES } from '../training/index.ts';
 
 export interface ExportArgs {

@@ -1,13 +1,9 @@
 import type { Argv } from 'yargs';
-import { readManifest } from '../output/reader.ts';
-import { joinLocation } from '../output/storage/index.ts';
+import { readManifest, joinLocation, LAYER_NAMES, type LayerName } from '../output/index.ts';
 import { s3Options, storageOptions } from './s3-flags.ts';
-import { DatadietError } from '../core/errors.ts';
-import { generateDataset } from '../generator/generate.ts';
-import { GL_MODES, type GlMode } from '../generator/gl.ts';
-import { LAYER_NAMES, type LayerName } from '../output/layers.ts';
-import { resolveSpec } from '../scenes/load-spec.ts';
-import type { SpecInput } from '../scenes/spec.ts';
+import { DatadietError } from '../core/index.ts';
+import { generateDataset, GL_MODES, type GlMode } from '../generator/index.ts';
+import { resolveSpec, type SpecInput } from '../scenes/index.ts';
 import { createProgress } from './progress.ts';
 
 export interface GenerateArgs {

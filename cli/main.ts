@@ -1,5 +1,5 @@
 import yargs from 'yargs';
-import { DatadietError, isDatadietError } from '../core/errors.ts';
+import { DatadietError, isDatadietError } from '../core/index.ts';
 import { generateCommand, runGenerate, type GenerateArgs } from './generate.ts';
 import { manifestCommand, runManifest, type ManifestArgs } from './manifest.ts';
 import { runPresets } from './presets.ts';

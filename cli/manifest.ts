@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import { mergeManifest } from '../generator/merge.ts';
+import { mergeManifest } from '../generator/index.ts';
 import { s3Options, storageOptions } from './s3-flags.ts';
 
 export interface ManifestArgs {

@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import type { StorageOptions } from '../output/storage/index.ts';
+import type { StorageOptions } from '../output/index.ts';
 
 /** The object-storage flags shared by every command that takes a dataset location. */
 export function s3Options<T>(y: Argv<T>) {

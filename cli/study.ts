@@ -1,4 +1,4 @@
-import type { GlMode } from '../generator/gl.ts';
+import type { GlMode } from '../generator/index.ts';
 import type { Argv } from 'yargs';
 import { runStudy, SCALES, SCALE_NAMES, StudyOptionsSchema } from '../study/index.ts';
 import { MACHINE_FLAGS, stageBars } from './demo.ts';

@@ -1,9 +1,8 @@
 import { availableParallelism } from 'node:os';
 import type { Argv } from 'yargs';
-import { DatadietError } from '../core/errors.ts';
-import { resolveSpec } from '../scenes/load-spec.ts';
+import { DatadietError } from '../core/index.ts';
+import { resolveSpec, MOTION_GROUPS } from '../scenes/index.ts';
 import { BACKEND_NAMES, OBJECTIVES, train, type TrainConfigInput } from '../training/index.ts';
-import { MOTION_GROUPS } from '../scenes/motion.ts';
 import { createProgress } from './progress.ts';
 
 export interface TrainArgs {

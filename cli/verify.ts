@@ -1,6 +1,6 @@
 import type { Argv } from 'yargs';
-import { DatadietError } from '../core/errors.ts';
-import { verifyDataset } from '../output/verify.ts';
+import { DatadietError } from '../core/index.ts';
+import { verifyDataset } from '../output/index.ts';
 import { s3Options, storageOptions } from './s3-flags.ts';
 
 export interface VerifyArgs {

@@ -10,10 +10,14 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { DatadietError } from '../core/errors.ts';
-import { packageVersion } from '../core/paths.ts';
-import { Rng } from '../core/rng.ts';
-import { stableJson, writeFileAtomic, writeJsonAtomic } from '../output/manifest.ts';
+import {
+  DatadietError,
+  packageVersion,
+  Rng,
+  stableJson,
+  writeFileAtomic,
+  writeJsonAtomic,
+} from '../core/index.ts';
 import { readDataInfo, selectBackend, sequenceFeatures } from '../training/index.ts';
 import { bootstrapInterval, differenceInterval, meanInterval } from './bootstrap.ts';
 import { clickmeAlignment, type ClickmeResult } from './clickme-eval.ts';

@@ -51,6 +51,7 @@ export {
   splitIndices,
   kFolds,
   type LinearProbe,
+  argmaxRows,
 } from './probe.ts';
 export { loadProbeSet, type ProbeSet } from './probe-data.ts';
 export { saliencyMaps, type SmoothGrad } from './saliency.ts';

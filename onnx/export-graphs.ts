@@ -6,9 +6,14 @@
  * frame-pair stacking and head on top. PredNet is one recurrent step (prednet-export.ts).
  */
 import * as tf from '@tensorflow/tfjs';
-import { DatadietError } from '../core/errors.ts';
-import type { CheckpointMeta } from '../training/index.ts';
-import { channelsOf, checkpointStats, targetColumns, whitening } from '../training/index.ts';
+import { DatadietError } from '../core/index.ts';
+import {
+  type CheckpointMeta,
+  channelsOf,
+  checkpointStats,
+  targetColumns,
+  whitening,
+} from '../training/index.ts';
 import { GraphBuilder, samePads, type IoSpec } from './builder.ts';
 
 export type Weights = tf.NamedTensorMap;

@@ -1,0 +1,2 @@
+/** The command line: `parseCli` and `main`. */
+export { main } from './main.ts';
