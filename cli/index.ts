@@ -1,2 +1,2 @@
-/** The command line: `parseCli` and `main`. */
+/** The command line: `main(argv)` runs one command and returns its exit code (bin/datadiet.js). */
 export { main } from './main.ts';

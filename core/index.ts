@@ -1,4 +1,7 @@
-/** Shared plumbing: the error catalogue, seeded RNG, paths, atomic writes, Python peers, downloads. */
+/**
+ * Shared plumbing, imported by every folder and importing none: the error catalogue, the seeded
+ * RNG, project paths, atomic writes and deterministic JSON, Python peers, cached downloads, stats.
+ */
 export { stableJson, uniqueSuffix, writeFileAtomic, writeJsonAtomic } from './atomic.ts';
 export { cachedDownload, isUrl } from './download.ts';
 export { DatadietError, type ErrorCode, isDatadietError } from './errors.ts';

@@ -1,4 +1,7 @@
-/** How to draw it: Chromium + three.js rendering, the dataset loop, streaming, manifests. */
+/**
+ * How to draw it: Chromium + three.js renders SceneRecords; the dataset loop (`generateDataset`),
+ * on-demand streaming for `train --stream`, manifests, and the browser/renderer choice.
+ */
 export { chooseGl, findBrowser, launchBrowser, probeRenderer } from './browser.ts';
 export { buildManifest, datasetFingerprint, FORMAT_VERSION } from './dataset-meta.ts';
 export { FrameServer } from './frame-server.ts';

@@ -1,4 +1,4 @@
-/** ONNX models in and out: reading/running graphs as tfjs ops, exporting checkpoints. */
+/** ONNX models in and out: `exportRun` writes a checkpoint as ONNX; ONNX classifiers as EvalModel. */
 export { loadOnnxEvalModel, type Preprocessing } from './eval-model.ts';
 export { relErr } from './export-check.ts';
 export { exportRun } from './export.ts';

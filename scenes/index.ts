@@ -1,4 +1,7 @@
-/** What to draw: the spec (zod), presets, categories, assets, cameras, physics, motion, captions, the sampler. */
+/**
+ * What to draw (Node only, no three.js): the spec (zod) and presets, the sampler that turns
+ * (spec, index) into a plain SceneRecord, categories, assets, camera, motion signal and captions.
+ */
 export { assetBytes, categoryTable, splatBytes } from './assets.ts';
 export { lookAtOpenCV, toRowMajor } from './camera.ts';
 export { captionScene } from './caption.ts';
