@@ -1,4 +1,4 @@
-/** ONNX models in and out: `exportRun` writes a checkpoint as ONNX; ONNX classifiers as EvalModel. */
+/** ONNX in and out: `exportRun` writes a checkpoint as ONNX; an ONNX classifier as an EvalModel. */
 export { loadOnnxEvalModel, type Preprocessing } from './eval-model.ts';
 export { relErr } from './export-check.ts';
 export { exportRun } from './export.ts';
