@@ -10,15 +10,16 @@
  */
 import { rm } from 'node:fs/promises';
 import { cpus } from 'node:os';
-import { findBrowser, probeRenderer } from '../generator/browser.ts';
-import type { ConcreteGl } from '../generator/gl.ts';
-import { FrameServer } from '../generator/frame-server.ts';
-import { generateDataset } from '../generator/generate.ts';
-import { RenderWorker } from '../generator/render-worker.ts';
-import { tempDir } from '../core/paths.ts';
-import { parseSpec } from '../scenes/load-spec.ts';
-import { sampleScene } from '../scenes/sampler.ts';
-import type { Spec, SpecInput } from '../scenes/spec.ts';
+import {
+  findBrowser,
+  probeRenderer,
+  type ConcreteGl,
+  FrameServer,
+  generateDataset,
+  RenderWorker,
+} from '../generator/index.ts';
+import { tempDir } from '../core/index.ts';
+import { parseSpec, sampleScene, type Spec, type SpecInput } from '../scenes/index.ts';
 import {
   busyShare,
   cpuTimes,

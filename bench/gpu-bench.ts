@@ -14,12 +14,17 @@
  */
 import { execFileSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
-import { findBrowser, probeRenderer } from '../generator/browser.ts';
-import { FrameServer } from '../generator/frame-server.ts';
-import { describeRenderer, glMismatch, honours, type ConcreteGl } from '../generator/gl.ts';
-import { RenderWorker } from '../generator/render-worker.ts';
-import { parseSpec } from '../scenes/load-spec.ts';
-import { sampleScene } from '../scenes/sampler.ts';
+import {
+  findBrowser,
+  probeRenderer,
+  FrameServer,
+  describeRenderer,
+  glMismatch,
+  honours,
+  type ConcreteGl,
+  RenderWorker,
+} from '../generator/index.ts';
+import { parseSpec, sampleScene } from '../scenes/index.ts';
 import { selectBackend } from '../training/index.ts';
 import { endToEnd } from './generate-bench.ts';
 import { encoderCase, measure, prednetCase, torchPeer } from './train-bench.ts';

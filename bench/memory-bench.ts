@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { rm } from 'node:fs/promises';
-import { tempDir } from '../core/paths.ts';
+import { tempDir } from '../core/index.ts';
 import { loadText, sampleTreeRss, ratioTarget, times, type Log, type Target } from './stats.ts';
 
 export interface GenerateRun {

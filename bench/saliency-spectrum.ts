@@ -12,16 +12,21 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '../core/rng.ts';
-import { meanInterval } from '../evaluation/bootstrap.ts';
-import { HELD_OUT_FRACTION } from '../evaluation/evaluate.ts';
-import { extractFeatures } from '../evaluation/features.ts';
-import { loadEvalModel } from '../evaluation/models.ts';
-import { scorePartAlignment } from '../evaluation/part-alignment.ts';
-import { fitCvProbe, probeHead, splitIndices } from '../evaluation/probe.ts';
-import { loadProbeSet } from '../evaluation/probe-data.ts';
-import { saliencyMaps } from '../evaluation/saliency.ts';
-import { nyquistBaseline, nyquistShare } from '../evaluation/spectrum.ts';
+import { Rng } from '../core/index.ts';
+import {
+  meanInterval,
+  HELD_OUT_FRACTION,
+  extractFeatures,
+  loadEvalModel,
+  scorePartAlignment,
+  fitCvProbe,
+  probeHead,
+  splitIndices,
+  loadProbeSet,
+  saliencyMaps,
+  nyquistBaseline,
+  nyquistShare,
+} from '../evaluation/index.ts';
 import { selectBackend } from '../training/index.ts';
 
 const { values, positionals } = parseArgs({

@@ -8,8 +8,8 @@
  * Target (issue 20): streaming ≥ 90 % of min(render-only, train-only).
  */
 import * as tf from '@tensorflow/tfjs';
-import { tempDir } from '../core/paths.ts';
-import { resolveSpec } from '../scenes/load-spec.ts';
+import { tempDir } from '../core/index.ts';
+import { resolveSpec } from '../scenes/index.ts';
 import {
   TrainConfigSchema,
   buildModel,
@@ -18,8 +18,8 @@ import {
   findObjective,
   selectBackend,
   train,
+  streamSource,
 } from '../training/index.ts';
-import { streamSource } from '../training/stream-source.ts';
 import { pct, ratioTarget, type Target } from './stats.ts';
 
 type Log = (line: string) => void;

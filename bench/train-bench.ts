@@ -10,7 +10,7 @@ import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '../core/rng.ts';
+import { Rng } from '../core/index.ts';
 import {
   EncoderConfigSchema,
   PrednetConfigSchema,

@@ -1,4 +1,4 @@
-import type { GlMode } from '../generator/gl.ts';
+import type { GlMode } from '../generator/index.ts';
 import { BACKEND_NAMES } from '../training/index.ts';
 import {
   DemoOptionsSchema,

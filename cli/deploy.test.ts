@@ -2,9 +2,9 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { projectRoot } from '../core/paths.ts';
-import { isS3Url } from '../output/storage/index.ts';
-import { resolveSpec } from '../scenes/load-spec.ts';
+import { projectRoot } from '../core/index.ts';
+import { isS3Url } from '../output/index.ts';
+import { resolveSpec } from '../scenes/index.ts';
 import { parseCli } from './main.ts';
 
 const K8S = join(projectRoot(), 'deploy', 'k8s');

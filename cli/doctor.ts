@@ -1,4 +1,4 @@
-import { DatadietError } from '../core/errors.ts';
+import { DatadietError } from '../core/index.ts';
 import { runDoctor, type DoctorItem, type DoctorOptions } from '../doctor/index.ts';
 import { defineCommand, type ArgsOf, type FlagTable } from './flags.ts';
 

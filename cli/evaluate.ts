@@ -1,4 +1,4 @@
-import { DatadietError } from '../core/errors.ts';
+import { DatadietError } from '../core/index.ts';
 import { BACKEND_NAMES } from '../training/index.ts';
 import { evaluateModel, type EvalMetrics, type EvaluateOptions } from '../evaluation/index.ts';
 import { defineCommand, type ArgsOf, type FlagTable } from './flags.ts';

@@ -1,4 +1,4 @@
-import { exportRun, type ExportOptions } from '../onnx/export.ts';
+import { exportRun, type ExportOptions } from '../onnx/index.ts';
 import { BACKEND_NAMES } from '../training/index.ts';
 import { defineCommand, type ArgsOf, type FlagTable } from './flags.ts';
 

@@ -6,9 +6,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
-import { isDatadietError } from '../core/errors.ts';
+import { isDatadietError } from '../core/index.ts';
 import { TrainConfigSchema } from '../training/index.ts';
-import { SpecSchema } from '../scenes/spec.ts';
+import { SpecSchema } from '../scenes/index.ts';
 import { defineCommand, fieldsFromArgs, flagError, type Command, type FlagTable } from './flags.ts';
 import { COMMANDS } from './main.ts';
 import { TRAIN_FLAGS, trainCommand } from './train.ts';

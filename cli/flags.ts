@@ -6,7 +6,7 @@
  */
 import type { Argv } from 'yargs';
 import type { z } from 'zod';
-import { DatadietError, isDatadietError, type ErrorField } from '../core/errors.ts';
+import { DatadietError, isDatadietError, type ErrorField } from '../core/index.ts';
 
 export interface Flag {
   type: 'string' | 'number' | 'boolean';

@@ -1,12 +1,13 @@
-import { readManifest } from '../output/reader.ts';
-import { joinLocation } from '../output/storage/index.ts';
+import { readManifest, joinLocation, LAYER_NAMES, type LayerName } from '../output/index.ts';
 import { S3_ENDPOINT_FLAG, storageOptions } from './s3-flags.ts';
-import { DatadietError } from '../core/errors.ts';
-import { generateDataset, type GenerateOptions } from '../generator/generate.ts';
-import { GL_MODES, type GlMode } from '../generator/gl.ts';
-import { LAYER_NAMES, type LayerName } from '../output/layers.ts';
-import { resolveSpec } from '../scenes/load-spec.ts';
-import { SpecSchema, type SpecInput } from '../scenes/spec.ts';
+import { DatadietError } from '../core/index.ts';
+import {
+  generateDataset,
+  type GenerateOptions,
+  GL_MODES,
+  type GlMode,
+} from '../generator/index.ts';
+import { resolveSpec, SpecSchema, type SpecInput } from '../scenes/index.ts';
 import { defineCommand, fieldsFromArgs, type ArgsOf, type FlagTable } from './flags.ts';
 import { createProgress } from './progress.ts';
 

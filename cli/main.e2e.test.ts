@@ -5,9 +5,8 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { projectRoot } from '../core/paths.ts';
-import { readDataset } from '../output/reader.ts';
-import { shardFileMatches } from '../output/tar-shard.ts';
+import { projectRoot } from '../core/index.ts';
+import { readDataset, shardFileMatches } from '../output/index.ts';
 import { chromiumProcesses, tempDir } from '../generator/test-helpers.ts';
 import { parseCli } from './main.ts';
 

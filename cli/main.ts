@@ -1,5 +1,5 @@
 import yargs from 'yargs';
-import { DatadietError, isDatadietError } from '../core/errors.ts';
+import { DatadietError, isDatadietError } from '../core/index.ts';
 import { compareCommand } from './compare.ts';
 import { demoCommand } from './demo.ts';
 import { doctorCommand } from './doctor.ts';

@@ -1,4 +1,4 @@
-import { mergeManifest } from '../generator/merge.ts';
+import { mergeManifest } from '../generator/index.ts';
 import { defineCommand, type ArgsOf, type FlagTable } from './flags.ts';
 import { S3_ENDPOINT_FLAG, storageOptions } from './s3-flags.ts';
 

@@ -1,6 +1,5 @@
-import { PRESETS, findPreset } from '../scenes/presets.ts';
-import { parseSpec } from '../scenes/load-spec.ts';
-import { DatadietError } from '../core/errors.ts';
+import { PRESETS, findPreset, parseSpec } from '../scenes/index.ts';
+import { DatadietError } from '../core/index.ts';
 import { defineCommand, type ArgsOf, type FlagTable } from './flags.ts';
 
 const PRESETS_FLAGS = {

@@ -1,4 +1,4 @@
-import type { StorageOptions } from '../output/storage/index.ts';
+import type { StorageOptions } from '../output/index.ts';
 
 /** The object-storage flag shared by every command that takes a dataset location. */
 export const S3_ENDPOINT_FLAG = {

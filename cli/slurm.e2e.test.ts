@@ -3,8 +3,7 @@ import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { projectRoot, tempDir } from '../core/paths.ts';
-import { DatadietError } from '../core/errors.ts';
+import { projectRoot, tempDir, DatadietError } from '../core/index.ts';
 import { shardArgs, shardDefaults } from './generate.ts';
 
 // --shard-index/--num-shards from the scheduler's environment: Kubernetes Indexed Jobs and

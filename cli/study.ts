@@ -1,4 +1,4 @@
-import type { GlMode } from '../generator/gl.ts';
+import type { GlMode } from '../generator/index.ts';
 import {
   runStudy,
   SCALES,

@@ -1,7 +1,6 @@
 import { availableParallelism } from 'node:os';
-import { DatadietError } from '../core/errors.ts';
-import { resolveSpec } from '../scenes/load-spec.ts';
-import { SpecSchema, type SpecInput } from '../scenes/spec.ts';
+import { DatadietError } from '../core/index.ts';
+import { resolveSpec, SpecSchema, type SpecInput, MOTION_GROUPS } from '../scenes/index.ts';
 import {
   BACKEND_NAMES,
   OBJECTIVES,
@@ -10,7 +9,6 @@ import {
   type TrainConfigInput,
   type TrainOptions,
 } from '../training/index.ts';
-import { MOTION_GROUPS } from '../scenes/motion.ts';
 import { defineCommand, fieldsFromArgs, type ArgsOf, type FlagTable } from './flags.ts';
 import { createProgress } from './progress.ts';
 

@@ -1,5 +1,5 @@
-import { DatadietError } from '../core/errors.ts';
-import { verifyDataset } from '../output/verify.ts';
+import { DatadietError } from '../core/index.ts';
+import { verifyDataset } from '../output/index.ts';
 import { defineCommand, type ArgsOf, type FlagTable } from './flags.ts';
 import { S3_ENDPOINT_FLAG, storageOptions } from './s3-flags.ts';
 

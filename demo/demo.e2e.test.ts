@@ -10,12 +10,11 @@ import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../cli/test-helpers.ts';
-import { isDatadietError } from '../core/errors.ts';
-import { projectRoot } from '../core/paths.ts';
+import { isDatadietError, projectRoot } from '../core/index.ts';
 import { EvalMetricsSchema } from '../evaluation/index.ts';
 import { inspectHtml } from '../evaluation/test-helpers.ts';
 import { tempDir } from '../generator/test-helpers.ts';
-import { verifyDataset } from '../output/verify.ts';
+import { verifyDataset } from '../output/index.ts';
 import {
   datasetSeed,
   planDemo,

@@ -3,12 +3,11 @@
  * evaluation splits), three training runs on the diet, and one comparison. Everything is a pure
  * function of the options, so a rerun with the same flags plans the same work and resumes it.
  */
-import { GL_MODES } from '../generator/gl.ts';
+import { GL_MODES } from '../generator/index.ts';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { DatadietError } from '../core/errors.ts';
-import { Rng } from '../core/rng.ts';
-import type { SpecInput } from '../scenes/spec.ts';
+import { DatadietError, Rng } from '../core/index.ts';
+import type { SpecInput } from '../scenes/index.ts';
 import type { TrainConfigInput } from '../training/index.ts';
 
 export const DemoOptionsSchema = z.strictObject({

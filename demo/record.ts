@@ -3,14 +3,12 @@
  * whether it ran or was reused from an earlier run. Rewritten (atomically) after every stage, so
  * an interrupted demo still says how far it got.
  */
-import type { RendererRecord } from '../generator/gl.ts';
+import type { RendererRecord } from '../generator/index.ts';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { DatadietError } from '../core/errors.ts';
+import { DatadietError, packageVersion, projectRoot, writeJsonAtomic } from '../core/index.ts';
 import type { CompareRow } from '../evaluation/index.ts';
-import { packageVersion, projectRoot } from '../core/paths.ts';
-import { writeJsonAtomic } from '../output/manifest.ts';
 import type { DemoOptions } from './plan.ts';
 
 export const DEMO_FORMAT = 'datadiet-demo/1.0';

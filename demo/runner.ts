@@ -3,8 +3,7 @@
  * the training backend once, before any work, and run stages in order while recording each one's
  * outcome (wall and CPU time) in a record written after every stage, so a killed command resumes.
  */
-import { chooseGl, findBrowser } from '../generator/browser.ts';
-import type { GlMode } from '../generator/gl.ts';
+import { chooseGl, findBrowser, type GlMode } from '../generator/index.ts';
 import { selectBackend } from '../training/index.ts';
 import { carryRanSeconds, versions, type StageRecord } from './record.ts';
 import type { StageOutcome } from './stages.ts';

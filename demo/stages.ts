@@ -4,13 +4,11 @@
  * (dataset manifest with the same fingerprint; a run already at its step count) and then reuses
  * it; otherwise it calls the API, which itself resumes at shard or checkpoint granularity.
  */
-import type { RendererRecord } from '../generator/gl.ts';
+import { type RendererRecord, datasetFingerprint, generateDataset } from '../generator/index.ts';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { datasetFingerprint } from '../generator/dataset-meta.ts';
-import { generateDataset } from '../generator/generate.ts';
-import { MANIFEST_FILE } from '../output/manifest.ts';
-import { resolveSpec } from '../scenes/load-spec.ts';
+import { MANIFEST_FILE } from '../output/index.ts';
+import { resolveSpec } from '../scenes/index.ts';
 import {
   latestCheckpoint,
   readRunMetrics,

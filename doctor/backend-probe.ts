@@ -8,10 +8,8 @@
  */
 import { createInterface } from 'node:readline';
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '../core/rng.ts';
-import { selectBackend } from '../training/backend.ts';
-import { createEncoder, EncoderConfigSchema } from '../training/encoder.ts';
-import { Params } from '../training/params.ts';
+import { Rng } from '../core/index.ts';
+import { selectBackend, createEncoder, EncoderConfigSchema, Params } from '../training/index.ts';
 
 const [name = 'wasm', secondsText = '2'] = process.argv.slice(3);
 

@@ -11,16 +11,19 @@ import { createInterface } from 'node:readline';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { isDatadietError } from '../core/errors.ts';
-import { projectRoot } from '../core/paths.ts';
-import { findPythonAsync } from '../core/python.ts';
-import { findBrowser, probeRenderer } from '../generator/browser.ts';
-import { FrameServer } from '../generator/frame-server.ts';
-import { describeRenderer, glMismatch, honours, type ConcreteGl } from '../generator/gl.ts';
-import { RenderWorker } from '../generator/render-worker.ts';
-import { parseSpec } from '../scenes/load-spec.ts';
-import { sampleScene } from '../scenes/sampler.ts';
-import { SOFTWARE_GPU_ENV, SWIFTSHADER_VULKAN_ENV } from '../training/backend.ts';
+import { isDatadietError, projectRoot, findPythonAsync } from '../core/index.ts';
+import {
+  findBrowser,
+  probeRenderer,
+  FrameServer,
+  describeRenderer,
+  glMismatch,
+  honours,
+  type ConcreteGl,
+  RenderWorker,
+} from '../generator/index.ts';
+import { parseSpec, sampleScene } from '../scenes/index.ts';
+import { SOFTWARE_GPU_ENV, SWIFTSHADER_VULKAN_ENV } from '../training/index.ts';
 
 export interface DoctorItem {
   area: 'render' | 'train' | 'python';

@@ -1,8 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { findPython } from '../core/python.ts';
-import { Rng } from '../core/rng.ts';
-import { DatadietError } from '../core/errors.ts';
+import { findPython, Rng, DatadietError } from '../core/index.ts';
 import {
   alignmentScores,
   blurClickme,

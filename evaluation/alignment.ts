@@ -3,7 +3,7 @@
  * numbers are comparable with the Harmonization benchmark (which uses `tf.image.resize` bilinear
  * and `tf.nn.conv2d(..., 'SAME')`). Maps are row-major single-channel Float32Arrays.
  */
-import { DatadietError } from '../core/errors.ts';
+import { DatadietError } from '../core/index.ts';
 
 /** Harmonization's human inter-rater ceiling for ClickMe Spearman ρ; scores are divided by it. */
 export const CLICKME_CEILING = 0.65753;

@@ -1,6 +1,6 @@
 /** The bootstrap intervals cover a known value at about the nominal 95 % rate on synthetic data. */
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../core/rng.ts';
+import { Rng } from '../core/index.ts';
 import { acrossSeeds, differenceInterval, meanInterval, overlaps } from './bootstrap.ts';
 
 const REPS = 300;

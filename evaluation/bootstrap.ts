@@ -4,7 +4,7 @@
  * independent resampling of each group for figures that combine two sets (the shortcut drop).
  * Across training seeds: mean ± Student-t interval of the per-seed values.
  */
-import type { Rng } from '../core/rng.ts';
+import type { Rng } from '../core/index.ts';
 
 export type Interval = [number, number];
 

@@ -6,8 +6,7 @@
  * image is explained by a head that saw it. A model with an ImageNet head (baseline `logits: true`
  * with ≥ 1000 outputs) is also scored through that head, in `own_head`.
  */
-import { DatadietError } from '../core/errors.ts';
-import { Rng } from '../core/rng.ts';
+import { DatadietError, Rng } from '../core/index.ts';
 import { CLICKME_CEILING, alignmentScores, isConstant } from './alignment.ts';
 import { meanInterval } from './bootstrap.ts';
 import { loadClickMe } from './clickme/index.ts';

@@ -7,8 +7,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { DatadietError } from '../core/errors.ts';
-import { writeFileAtomic, writeJsonAtomic } from '../output/manifest.ts';
+import { DatadietError, writeFileAtomic, writeJsonAtomic } from '../core/index.ts';
 import { evaluateModel, type EvaluateOptions } from './evaluate.ts';
 import { reportHtml, type ReportModel } from './report.ts';
 import { formatTable, pooledRow, rowOf, toCsv, type CompareRow } from './table.ts';

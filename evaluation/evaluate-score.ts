@@ -6,8 +6,7 @@
  * `evaluate` stream named by label, so the order of the steps does not change their numbers.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { DatadietError } from '../core/errors.ts';
-import type { Rng } from '../core/rng.ts';
+import { DatadietError, type Rng } from '../core/index.ts';
 import { readDataInfo, sequenceFeatures } from '../training/index.ts';
 import { bootstrapInterval, differenceInterval, meanInterval } from './bootstrap.ts';
 import { clickmeAlignment, type ClickmeResult } from './clickme-eval.ts';

@@ -13,10 +13,14 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { projectRoot } from '../core/paths.ts';
+import { projectRoot } from '../core/index.ts';
 import { generateTiny, tempDir } from '../generator/test-helpers.ts';
-import { SOFTWARE_GPU_ENV, SWIFTSHADER_VULKAN_ENV } from '../training/backend.ts';
-import { selectBackend, train } from '../training/index.ts';
+import {
+  SOFTWARE_GPU_ENV,
+  SWIFTSHADER_VULKAN_ENV,
+  selectBackend,
+  train,
+} from '../training/index.ts';
 import type { EvalMetrics } from './index.ts';
 
 const icd = existsSync(SWIFTSHADER_VULKAN_ENV.VK_ICD_FILENAMES);

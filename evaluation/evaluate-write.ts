@@ -6,8 +6,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { packageVersion } from '../core/paths.ts';
-import { writeFileAtomic, writeJsonAtomic } from '../output/manifest.ts';
+import { packageVersion, writeFileAtomic, writeJsonAtomic } from '../core/index.ts';
 import { meanInterval } from './bootstrap.ts';
 import type { ClickmeResult } from './clickme-eval.ts';
 import type { EvaluateOptions } from './evaluate.ts';

@@ -11,9 +11,9 @@ import { PNG } from 'pngjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectDatadietError } from '../core/test-helpers.ts';
 import { generateTiny, loadAll, tempDir, view } from '../generator/test-helpers.ts';
-import type { SpecInput } from '../scenes/spec.ts';
+import type { SpecInput } from '../scenes/index.ts';
 import { selectBackend, train } from '../training/index.ts';
-import { Rng } from '../core/rng.ts';
+import { Rng } from '../core/index.ts';
 import {
   EvalMetricsSchema,
   acrossSeeds,

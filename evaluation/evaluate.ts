@@ -10,9 +10,7 @@ import { createHash } from 'node:crypto';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { DatadietError } from '../core/errors.ts';
-import { Rng } from '../core/rng.ts';
-import { stableJson } from '../output/manifest.ts';
+import { DatadietError, Rng, stableJson } from '../core/index.ts';
 import { selectBackend } from '../training/index.ts';
 import {
   clickmeScores,

@@ -51,6 +51,7 @@ export {
   splitIndices,
   kFolds,
   type LinearProbe,
+  argmaxRows,
 } from './probe.ts';
 export { loadProbeSet, type ProbeSet } from './probe-data.ts';
 export { saliencyMaps, type SmoothGrad } from './saliency.ts';
@@ -58,3 +59,5 @@ export { ssim, ssimPerImage, predictionMetrics } from './prediction.ts';
 export { clickmeAlignment, CLICKME_SIZE, CLICKME_FOLDS } from './clickme-eval.ts';
 export { scatterSvg, barsSvg } from './plots.ts';
 export { reportHtml } from './report.ts';
+export { extractFeatures } from './features.ts';
+export { nyquistBaseline, nyquistShare } from './spectrum.ts';

@@ -6,8 +6,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { DatadietError } from '../core/errors.ts';
-import { writeFileAtomic } from '../output/manifest.ts';
+import { DatadietError, writeFileAtomic } from '../core/index.ts';
 
 const toArrayBuffer = (b: Buffer) =>
   b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;

@@ -9,10 +9,9 @@ import { copyFile, readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import { cachedDownload, isUrl } from '../core/download.ts';
-import { DatadietError } from '../core/errors.ts';
-import { loadOnnxEvalModel, type Preprocessing } from '../onnx/eval-model.ts';
-import { latestCheckpoint, loadModel } from '../training/index.ts';
+import { cachedDownload, isUrl, DatadietError } from '../core/index.ts';
+import { loadOnnxEvalModel, type Preprocessing } from '../onnx/index.ts';
+import { latestCheckpoint, loadModel, resizeTo } from '../training/index.ts';
 import { fileLoadHandler } from './model-files.ts';
 import { PREDNET_READOUT_FRAMES, prednetRFeatures } from './prednet-readout.ts';
 
@@ -78,18 +77,6 @@ export interface EvalModel {
 }
 
 const sha256 = (s: string | Buffer) => createHash('sha256').update(s).digest('hex');
-
-/**
- * Frames to the model's input size. An integer shrink averages k×k blocks (area resize): bilinear
- * would read only 2×2 of every k×k pixels, and saliency would come out as a sparse grid.
- */
-export function resizeTo(x: tf.Tensor4D, [h, w]: [number, number]): tf.Tensor4D {
-  const [, H, W] = x.shape;
-  if (H === h && W === w) return x;
-  const k = H / h;
-  if (Number.isInteger(k) && k > 1 && W / w === k) return tf.avgPool(x, k, k, 'valid');
-  return tf.image.resizeBilinear(x, [h, w], false, true);
-}
 
 /** What `toFeatures` does to an output of this rank (unknown for GraphModels until run). */
 function poolingOf(rank: number | undefined): string {

@@ -4,7 +4,7 @@
  * KITTI table of Lotter et al. (MSE 0.0070 vs 0.0212) — and per time step, since t = 1 is
  * predicted from a single frame and later steps from more. Intervals are over clips.
  */
-import { Rng } from '../core/rng.ts';
+import { Rng } from '../core/index.ts';
 import { meanInterval, type Interval } from './bootstrap.ts';
 import * as tf from '@tensorflow/tfjs';
 import { createLoader, disposeBatch } from '../training/index.ts';

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Rng } from '../core/rng.ts';
+import { Rng } from '../core/index.ts';
 import { buildModel, selectBackend, TrainConfigSchema } from '../training/index.ts';
 import { prednetRFeatures } from './prednet-readout.ts';
 

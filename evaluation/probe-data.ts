@@ -3,7 +3,7 @@
  * category, the diagnostic-part map of the labelled object, and the cue-conflict facts. Evaluation
  * sets are small (hundreds of frames), so they are held in memory as one Float32Array.
  */
-import { DatadietError } from '../core/errors.ts';
+import { DatadietError } from '../core/index.ts';
 import {
   readDataset,
   readManifest,

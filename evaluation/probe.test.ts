@@ -1,7 +1,7 @@
 /** The ridge probe, splits and saliency on small hand-checkable problems (no browser). */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Rng } from '../core/rng.ts';
+import { Rng } from '../core/index.ts';
 import { selectBackend } from '../training/index.ts';
 import {
   chooseAlpha,

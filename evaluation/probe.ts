@@ -4,7 +4,7 @@
  * The fitted head is also available as tfjs ops so saliency can differentiate through it.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '../core/rng.ts';
+import { Rng } from '../core/index.ts';
 
 export interface LinearProbe {
   dim: number;

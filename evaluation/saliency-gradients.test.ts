@@ -8,9 +8,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Rng } from '../core/rng.ts';
-import { Params, blurPool, createEncoder, selectBackend } from '../training/index.ts';
-import { resizeTo } from './models.ts';
+import { Rng } from '../core/index.ts';
+import { Params, blurPool, createEncoder, selectBackend, resizeTo } from '../training/index.ts';
 import { fitProbe, probeHead } from './probe.ts';
 
 type Op = (x: tf.Tensor) => tf.Tensor;

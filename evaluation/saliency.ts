@@ -5,7 +5,7 @@
  * max, as the paper and Harmonization's explainers do; the noise is drawn from a seeded Rng.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Rng } from '../core/rng.ts';
+import type { Rng } from '../core/index.ts';
 
 export interface SmoothGrad {
   n: number;

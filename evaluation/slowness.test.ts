@@ -3,8 +3,8 @@
  * training module's own slowness statistics (an independent implementation) and brute force.
  */
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../core/rng.ts';
-import { slownessStats } from '../training/sfa-linear.ts';
+import { Rng } from '../core/index.ts';
+import { slownessStats } from '../training/index.ts';
 import { slownessFigures, type FeatureSeq } from './slowness.ts';
 
 /** Output 0 a slow random walk, 1 white noise, 2 = 0.8·output 1 + noise, 3 constant. */

@@ -5,7 +5,7 @@
  * between different outputs, and the raw std — no epsilon, so shrunk or collapsed outputs show.
  * Intervals resample sequences, through per-sequence sums so a draw costs no feature pass.
  */
-import type { Rng } from '../core/rng.ts';
+import type { Rng } from '../core/index.ts';
 import { percentileInterval, type Interval } from './bootstrap.ts';
 
 export interface FeatureSeq {

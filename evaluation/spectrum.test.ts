@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../core/rng.ts';
+import { Rng } from '../core/index.ts';
 import { nyquistBaseline, nyquistShare, powerSpectrum } from './spectrum.ts';
 
 const H = 16;

@@ -2,8 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { findPython } from '../core/python.ts';
-import { FORMAT_VERSION } from '../generator/dataset-meta.ts';
+import { findPython } from '../core/index.ts';
+import { FORMAT_VERSION } from '../generator/index.ts';
 import { generateTiny } from '../generator/test-helpers.ts';
 
 const peer = findPython(['numpy']);

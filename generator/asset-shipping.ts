@@ -1,6 +1,5 @@
 import type { Page } from 'puppeteer-core';
-import { assetBytes, splatBytes } from '../scenes/assets.ts';
-import type { SceneRecord } from '../scenes/types.ts';
+import { assetBytes, splatBytes, type SceneRecord } from '../scenes/index.ts';
 import { sparkBundle } from './spark-bundle.ts';
 
 const CHUNK_BYTES = 8 << 20;

@@ -1,4 +1,4 @@
-import type { Spec } from '../scenes/spec.ts';
+import type { Spec } from '../scenes/index.ts';
 
 /**
  * What the manifest says about user glTF assets and a splat backdrop: where each layer is exact and

@@ -2,9 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { writeRobotGlb } from '../scenes/asset-fixtures.ts';
-import { CATEGORIES } from '../scenes/categories.ts';
-import type { SpecInput } from '../scenes/spec.ts';
-import type { ObjectRecord } from '../scenes/types.ts';
+import { CATEGORIES, type SpecInput, type ObjectRecord } from '../scenes/index.ts';
 import { expectDatadietError } from '../core/test-helpers.ts';
 import { generateTiny, loadAll, tempDir, view, type LoadedSample } from './test-helpers.ts';
 

@@ -1,6 +1,6 @@
 import { accessSync, constants } from 'node:fs';
 import { launch, type Browser } from 'puppeteer-core';
-import { DatadietError } from '../core/errors.ts';
+import { DatadietError } from '../core/index.ts';
 import {
   READ_RENDERER_JS,
   describeRenderer,

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { stableJson } from '../output/manifest.ts';
-import { ManifestSchema, SampleJsonSchema } from '../output/manifest-schema.ts';
-import { resolveSpec } from '../scenes/load-spec.ts';
-import { sampleScene } from '../scenes/sampler.ts';
+import { stableJson } from '../core/index.ts';
+import { ManifestSchema, SampleJsonSchema } from '../output/index.ts';
+import { resolveSpec, sampleScene } from '../scenes/index.ts';
 import { buildManifest, datasetFingerprint, sampleJson } from './dataset-meta.ts';
 
 describe('dataset-meta builds values of the format schema', () => {

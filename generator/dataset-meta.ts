@@ -1,13 +1,25 @@
 import { createHash } from 'node:crypto';
-import { EYES, LAYERS, layerShape, type LayerName } from '../output/layers.ts';
-import { SHARDS_DIR, stableJson, type Manifest, type ShardRecord } from '../output/manifest.ts';
-import type { KnownFields, SampleJson } from '../output/manifest-schema.ts';
-import { CATEGORIES } from '../scenes/categories.ts';
-import { homeGround, intrinsics } from '../scenes/sampler.ts';
+import {
+  EYES,
+  LAYERS,
+  layerShape,
+  type LayerName,
+  SHARDS_DIR,
+  stableJson,
+  type Manifest,
+  type ShardRecord,
+  type KnownFields,
+  type SampleJson,
+} from '../output/index.ts';
+import {
+  CATEGORIES,
+  homeGround,
+  intrinsics,
+  categoryTable,
+  type Spec,
+  type SceneRecord,
+} from '../scenes/index.ts';
 import { assetsManifest } from './assets-meta.ts';
-import { categoryTable } from '../scenes/assets.ts';
-import type { Spec } from '../scenes/spec.ts';
-import type { SceneRecord } from '../scenes/types.ts';
 import { EXTRA_MEMBERS, extrasManifest } from './sample-extras.ts';
 import type { RendererRecord } from './gl.ts';
 

@@ -3,10 +3,9 @@ import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../cli/main.ts';
-import { isDatadietError } from '../core/errors.ts';
-import { verifyDataset } from '../output/verify.ts';
-import { shardFileMatches } from '../output/tar-shard.ts';
+import { main } from '../cli/index.ts';
+import { isDatadietError } from '../core/index.ts';
+import { verifyDataset, shardFileMatches } from '../output/index.ts';
 import type { GenerateEvent } from './generate.ts';
 import { generateTiny, shardHashes, tempDir } from './test-helpers.ts';
 

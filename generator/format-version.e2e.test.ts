@@ -3,7 +3,7 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expectDatadietError } from '../core/test-helpers.ts';
-import { stableJson } from '../output/manifest.ts';
+import { stableJson } from '../core/index.ts';
 import { ManifestSchema, SampleJsonSchema, readManifest } from '../output/index.ts';
 import { datasetFingerprint, FORMAT_VERSION } from './dataset-meta.ts';
 import { generateTiny, loadAll } from './test-helpers.ts';

@@ -1,20 +1,21 @@
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DatadietError, isDatadietError } from '../core/errors.ts';
-import { packageVersion } from '../core/paths.ts';
-import { layerShape } from '../output/layers.ts';
-import { MANIFEST_FILE, SHARDS_DIR, shardFileName, type ShardRecord } from '../output/manifest.ts';
-import { encodeNpyParts } from '../output/npy.ts';
+import { DatadietError, isDatadietError, packageVersion } from '../core/index.ts';
 import {
+  layerShape,
+  MANIFEST_FILE,
+  SHARDS_DIR,
+  shardFileName,
+  type ShardRecord,
+  encodeNpyParts,
   openStorage,
   writeError,
   type DatasetStorage,
   type StorageOptions,
-} from '../output/storage/index.ts';
-import { ShardWriter } from '../output/tar-shard.ts';
-import { layerDef } from '../output/layers.ts';
-import { prepareSampler, sampleScene } from '../scenes/sampler.ts';
-import type { Spec } from '../scenes/spec.ts';
+  ShardWriter,
+  layerDef,
+} from '../output/index.ts';
+import { prepareSampler, sampleScene, type Spec } from '../scenes/index.ts';
 import { chooseGl, findBrowser } from './browser.ts';
 import type { GlMode, RendererRecord } from './gl.ts';
 import { buildManifest, datasetFingerprint, sampleJson, sequenceKey } from './dataset-meta.ts';

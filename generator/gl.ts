@@ -4,7 +4,7 @@
  * `--use-angle=vulkan` and `--use-angle=gl` gave SwiftShader), so the page's unmasked renderer
  * string is read and checked against the choice; a choice that cannot be honoured is an error.
  */
-import { DatadietError } from '../core/errors.ts';
+import { DatadietError } from '../core/index.ts';
 
 export const GL_MODES = ['auto', 'swiftshader', 'egl', 'vulkan'] as const;
 export type GlMode = (typeof GL_MODES)[number];

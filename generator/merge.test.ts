@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'vitest';
 import { expectDatadietError } from '../core/test-helpers.ts';
-import { writeJsonAtomic } from '../output/manifest.ts';
+import { writeJsonAtomic } from '../core/index.ts';
 import { mergeManifest } from './merge.ts';
 
 let dir: string;

@@ -4,10 +4,17 @@
  * manifest unwritten; this final step writes it, and refuses when a shard is missing or the
  * sidecars come from different datasets.
  */
-import { DatadietError } from '../core/errors.ts';
-import { MANIFEST_FILE, SHARDS_DIR, shardFileName, type ShardRecord } from '../output/manifest.ts';
-import { ShardSidecarSchema, describeIssue } from '../output/index.ts';
-import { openStorage, type StorageOptions } from '../output/storage/index.ts';
+import { DatadietError } from '../core/index.ts';
+import {
+  MANIFEST_FILE,
+  SHARDS_DIR,
+  shardFileName,
+  type ShardRecord,
+  ShardSidecarSchema,
+  describeIssue,
+  openStorage,
+  type StorageOptions,
+} from '../output/index.ts';
 import { buildManifest, datasetFingerprint } from './dataset-meta.ts';
 import type { Sidecar } from './generate.ts';
 import { planShards } from './shard-plan.ts';

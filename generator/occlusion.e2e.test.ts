@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Mat4 } from '../scenes/types.ts';
+import type { Mat4 } from '../scenes/index.ts';
 import { generateTiny, loadAll, view, type LoadedSample } from './test-helpers.ts';
 
 /**

@@ -7,8 +7,8 @@
  * so one of the 4 pixels around any point of it is at least as far as the point: the test needs
  * no tolerance for slope, only for float rounding.
  */
-import type { Eye } from '../output/layers.ts';
-import type { Mat4, Quat, SceneRecord } from '../scenes/types.ts';
+import type { Eye } from '../output/index.ts';
+import type { Mat4, Quat, SceneRecord } from '../scenes/index.ts';
 
 export const OCCLUSION = { visible: 0, hidden: 1, outside: 2 } as const;
 

@@ -1,6 +1,6 @@
 import { build } from 'esbuild';
 import { join } from 'node:path';
-import { projectRoot } from '../core/paths.ts';
+import { projectRoot } from '../core/index.ts';
 import { buildOnce } from './build-once.ts';
 
 /** The page script: generator/page/main.ts with three.js, bundled once per process (~0.3 s). */

@@ -1,5 +1,5 @@
-import { contactSheetPng, type RgbTile } from '../output/preview.ts';
-import type { SceneRecord } from '../scenes/types.ts';
+import { contactSheetPng, type RgbTile } from '../output/index.ts';
+import type { SceneRecord } from '../scenes/index.ts';
 import type { RenderedSequence } from './render-worker.ts';
 
 /** Depth → grey (near bright), seg → one colour per id with the diagnostic part brightened. */

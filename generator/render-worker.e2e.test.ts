@@ -1,8 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseSpec } from '../scenes/load-spec.ts';
-import { sampleScene } from '../scenes/sampler.ts';
-import { lookAtOpenCV, toRowMajor } from '../scenes/camera.ts';
-import type { SceneRecord } from '../scenes/types.ts';
+import {
+  parseSpec,
+  sampleScene,
+  lookAtOpenCV,
+  toRowMajor,
+  type SceneRecord,
+} from '../scenes/index.ts';
 import { findBrowser } from './browser.ts';
 import { FrameServer } from './frame-server.ts';
 import { RenderWorker } from './render-worker.ts';

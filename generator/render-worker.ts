@@ -1,13 +1,13 @@
 import type { Browser, Page } from 'puppeteer-core';
-import { DatadietError, isDatadietError } from '../core/errors.ts';
+import { DatadietError, isDatadietError } from '../core/index.ts';
 import {
   DERIVED_INPUTS,
   DERIVED_LAYERS,
   EYES,
   memberName,
   type LayerName,
-} from '../output/layers.ts';
-import type { SceneRecord } from '../scenes/types.ts';
+} from '../output/index.ts';
+import type { SceneRecord } from '../scenes/index.ts';
 import { shipAssets } from './asset-shipping.ts';
 import { launchBrowser } from './browser.ts';
 import { READ_RENDERER_JS, glMismatch, type ConcreteGl } from './gl.ts';

@@ -14,15 +14,20 @@ import {
   sampleArray,
   sampleJson,
   typedView,
+  encodeNpy,
+  ndarray,
+  ShardWriter,
+  verifyDataset,
+  shardPath,
 } from '../output/index.ts';
-import { encodeNpy, ndarray } from '../output/npy.ts';
-import { ShardWriter } from '../output/tar-shard.ts';
-import { verifyDataset } from '../output/verify.ts';
-import { shardPath } from '../output/reader.ts';
-import { captionScene } from '../scenes/caption.ts';
-import { MOTION_COLUMNS, headPoses, integrateMotion } from '../scenes/motion.ts';
-import { findPreset } from '../scenes/presets.ts';
-import type { SceneRecord } from '../scenes/types.ts';
+import {
+  captionScene,
+  MOTION_COLUMNS,
+  headPoses,
+  integrateMotion,
+  findPreset,
+  type SceneRecord,
+} from '../scenes/index.ts';
 import { generateTiny, tempDir } from './test-helpers.ts';
 
 const TINY = {

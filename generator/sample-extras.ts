@@ -2,10 +2,8 @@
  * Sample members computed from the scene record alone (no rendering): the self-motion signals
  * `<key>.motion.npy` and the caption `<key>.txt`. Also their description for manifest.json.
  */
-import { encodeNpy, ndarray } from '../output/npy.ts';
-import { captionScene } from '../scenes/caption.ts';
-import { MOTION_COLUMNS, motionSignals } from '../scenes/motion.ts';
-import type { SceneRecord } from '../scenes/types.ts';
+import { encodeNpy, ndarray } from '../output/index.ts';
+import { captionScene, MOTION_COLUMNS, motionSignals, type SceneRecord } from '../scenes/index.ts';
 
 export const MOTION_MEMBER = 'motion.npy';
 export const CAPTION_MEMBER = 'txt';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { SpecInput } from '../scenes/spec.ts';
+import type { SpecInput } from '../scenes/index.ts';
 import { generateTiny, loadAll, view, type LoadedSample } from './test-helpers.ts';
 
 /** Mean colour of the visible ground (background pixels that see a surface). */

@@ -1,5 +1,5 @@
 import { build } from 'esbuild';
-import { projectRoot } from '../core/paths.ts';
+import { projectRoot } from '../core/index.ts';
 import { buildOnce } from './build-once.ts';
 
 /**

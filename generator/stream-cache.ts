@@ -6,13 +6,20 @@
  * far: a killed run leaves a dataset that `verify` passes. A rerun continues from the first shard
  * that is not full (a short last shard is rewritten), so the sequences it needs are rendered again.
  */
-import { DatadietError } from '../core/errors.ts';
-import { packageVersion } from '../core/paths.ts';
-import { MANIFEST_FILE, SHARDS_DIR, shardFileName, type ShardRecord } from '../output/manifest.ts';
-import { parseManifest, type Sample } from '../output/index.ts';
-import { openStorage, writeError, type DatasetStorage } from '../output/storage/index.ts';
-import { ShardWriter } from '../output/tar-shard.ts';
-import type { Spec } from '../scenes/spec.ts';
+import { DatadietError, packageVersion } from '../core/index.ts';
+import {
+  MANIFEST_FILE,
+  SHARDS_DIR,
+  shardFileName,
+  type ShardRecord,
+  parseManifest,
+  type Sample,
+  openStorage,
+  writeError,
+  type DatasetStorage,
+  ShardWriter,
+} from '../output/index.ts';
+import type { Spec } from '../scenes/index.ts';
 import { buildManifest } from './dataset-meta.ts';
 import { sidecarName, type Sidecar } from './generate.ts';
 import { join } from 'node:path';

@@ -5,10 +5,9 @@
  * `lookahead` sequences are rendered ahead of the consumer (backpressure: memory stays bounded).
  * A crashed or hung browser is restarted and its sequence rendered again, giving the same bytes.
  */
-import { DatadietError, isDatadietError } from '../core/errors.ts';
+import { DatadietError, isDatadietError } from '../core/index.ts';
 import type { Sample } from '../output/index.ts';
-import { prepareSampler, sampleScene } from '../scenes/sampler.ts';
-import type { Spec } from '../scenes/spec.ts';
+import { prepareSampler, sampleScene, type Spec } from '../scenes/index.ts';
 import { findBrowser } from './browser.ts';
 import { sequenceKey } from './dataset-meta.ts';
 import { FrameServer } from './frame-server.ts';

@@ -1,10 +1,15 @@
 import { readFileSync, readdirSync } from 'node:fs';
-import { tempDir } from '../core/paths.ts';
-import { readDataset, sampleArray, sampleJson, typedView, type NdArray } from '../output/index.ts';
-import type { ShardRecord } from '../output/manifest.ts';
-import { readManifest } from '../output/reader.ts';
-import { parseSpec } from '../scenes/load-spec.ts';
-import type { SpecInput } from '../scenes/spec.ts';
+import { tempDir } from '../core/index.ts';
+import {
+  readDataset,
+  sampleArray,
+  sampleJson,
+  typedView,
+  type NdArray,
+  type ShardRecord,
+  readManifest,
+} from '../output/index.ts';
+import { parseSpec, type SpecInput } from '../scenes/index.ts';
 import { generateDataset, type GenerateOptions } from './generate.ts';
 
 export { tempDir };

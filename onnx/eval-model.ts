@@ -6,9 +6,9 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs';
-import { DatadietError } from '../core/errors.ts';
-import type { EvalModel } from '../evaluation/models.ts';
-import { resizeTo } from '../evaluation/models.ts';
+import { DatadietError } from '../core/index.ts';
+import type { EvalModel } from '../evaluation/index.ts';
+import { resizeTo } from '../training/index.ts';
 import { OnnxGraph } from './graph.ts';
 import { decodeModel, metadata } from './proto.ts';
 

@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:http';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findPython } from '../core/python.ts';
+import { findPython } from '../core/index.ts';
 import { expectDatadietError } from '../core/test-helpers.ts';
 import { generateTiny, tempDir } from '../generator/test-helpers.ts';
 import { evaluateModel, loadEvalModel } from '../evaluation/index.ts';

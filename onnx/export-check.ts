@@ -4,7 +4,7 @@
  * same checkpoint computes. PredNet is unrolled over a short clip with its state fed back.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '../core/rng.ts';
+import { Rng } from '../core/index.ts';
 import type { IoSpec } from './builder.ts';
 import { loadModel, type CheckpointMeta, type EgomotionModel } from '../training/index.ts';
 

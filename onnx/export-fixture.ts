@@ -1,6 +1,6 @@
 /** Tests only: a run folder with one checkpoint of seeded random weights (no data, no training). */
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '../core/rng.ts';
+import { Rng } from '../core/index.ts';
 import {
   buildModel,
   CHECKPOINT_FORMAT,

@@ -6,9 +6,9 @@
  * frame-pair stacking and head on top. PredNet is one recurrent step (prednet-export.ts).
  */
 import * as tf from '@tensorflow/tfjs';
-import { DatadietError } from '../core/errors.ts';
-import type { CheckpointMeta } from '../training/index.ts';
+import { DatadietError } from '../core/index.ts';
 import {
+  type CheckpointMeta,
   BLUR_TAPS,
   channelsOf,
   checkpointStats,

@@ -8,8 +8,7 @@
 import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { DatadietError } from '../core/errors.ts';
-import { packageVersion } from '../core/paths.ts';
+import { DatadietError, packageVersion } from '../core/index.ts';
 import { readManifest } from '../output/index.ts';
 import {
   latestCheckpoint,

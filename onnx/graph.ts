@@ -3,7 +3,7 @@
  * input through the whole graph on any backend (saliency), with no TensorFlow conversion step.
  */
 import * as tf from '@tensorflow/tfjs';
-import { DatadietError } from '../core/errors.ts';
+import { DatadietError } from '../core/index.ts';
 import { Attrs, nodeLabel, ONNX_OPS, type OpDef } from './ops/index.ts';
 import { decodeModel, defaultOpset, metadata, type ModelProto, type NodeProto } from './proto.ts';
 import { fromTensorProto } from './tensors.ts';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
-import { findPython } from '../core/python.ts';
+import { findPython } from '../core/index.ts';
 import { OnnxGraph } from './graph.ts';
 import { exportTorchvision, relErr } from './test-helpers.ts';
 

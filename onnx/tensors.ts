@@ -4,7 +4,7 @@
  * their meaning ("to the end").
  */
 import * as tf from '@tensorflow/tfjs';
-import { DatadietError } from '../core/errors.ts';
+import { DatadietError } from '../core/index.ts';
 import { DataType, type TensorProto } from './proto.ts';
 
 const I32_MAX = 2 ** 31 - 1;

@@ -3,8 +3,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Rng } from '../core/rng.ts';
-import { decodeNpy, encodeNpy, ndarray, typedView } from '../output/npy.ts';
+import { Rng } from '../core/index.ts';
+import { decodeNpy, encodeNpy, ndarray, typedView } from '../output/index.ts';
 
 const script = fileURLToPath(new URL('./testdata/torch_reference.py', import.meta.url));
 

@@ -70,6 +70,7 @@ export {
   type DatasetStorage,
   type S3Options,
   type StorageOptions,
+  writeError,
 } from './storage/index.ts';
 export {
   VERIFY_CODES,
@@ -79,3 +80,16 @@ export {
   type VerifyProblem,
   type VerifyReport,
 } from './verify.ts';
+export {
+  DEFAULT_LAYERS,
+  DERIVED_INPUTS,
+  DERIVED_LAYERS,
+  type Eye,
+  EYES,
+  LAYER_NAMES,
+  layerDef,
+  type LayerName,
+  LAYERS,
+  layerShape,
+  memberName,
+} from './layers.ts';

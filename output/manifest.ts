@@ -3,7 +3,7 @@
  * (temp file, fsync, rename) so a reader never sees half a manifest.
  */
 import { readFile } from 'node:fs/promises';
-import { DatadietError } from '../core/errors.ts';
+import { DatadietError } from '../core/index.ts';
 
 export const MANIFEST_FILE = 'manifest.json';
 
@@ -22,7 +22,7 @@ export {
 
 // Atomic writing and deterministic JSON live in core/ (every stage writes files); re-exported
 // here for the format's readers and writers.
-export { stableJson, uniqueSuffix, writeFileAtomic, writeJsonAtomic } from '../core/atomic.ts';
+export { stableJson, uniqueSuffix, writeFileAtomic, writeJsonAtomic } from '../core/index.ts';
 
 /** Reads and parses a JSON file: missing → DATASET_NOT_FOUND, unparsable → DATASET_CORRUPT. */
 export async function readJson<T = unknown>(path: string): Promise<T> {

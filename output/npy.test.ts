@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DatadietError } from '../core/errors.ts';
+import { DatadietError } from '../core/index.ts';
 import {
   DTYPES,
   decodeNpy,

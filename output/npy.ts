@@ -3,7 +3,7 @@
  * byte for byte, so a file from here and one from `np.save` are interchangeable; we read v1/v2/v3
  * headers but only little-endian, C-order arrays of the dtypes below.
  */
-import { DatadietError } from '../core/errors.ts';
+import { DatadietError } from '../core/index.ts';
 
 export type DType =
   'uint8' | 'int8' | 'uint16' | 'int16' | 'uint32' | 'int32' | 'float16' | 'float32' | 'float64';

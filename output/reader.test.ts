@@ -3,7 +3,7 @@ import { mkdtemp, readdir, readlink, rm, truncate, writeFile } from 'node:fs/pro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DatadietError, type ErrorCode } from '../core/errors.ts';
+import { DatadietError, type ErrorCode } from '../core/index.ts';
 import { expectDatadietError } from '../core/test-helpers.ts';
 import { shardFileName, writeJsonAtomic, type Manifest, type ShardRecord } from './manifest.ts';
 import { encodeNpy, typedView } from './npy.ts';

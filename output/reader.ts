@@ -5,7 +5,7 @@
 import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { extract, type Header } from 'tar-stream';
-import { DatadietError } from '../core/errors.ts';
+import { DatadietError } from '../core/index.ts';
 import { MANIFEST_FILE, SHARDS_DIR, readJson, type ShardRecord } from './manifest.ts';
 import {
   ManifestSchema,

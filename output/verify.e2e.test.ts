@@ -2,7 +2,7 @@ import { cp, mkdtemp, open, readFile, rm, truncate } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../cli/main.ts';
+import { main } from '../cli/index.ts';
 import { generateTiny } from '../generator/test-helpers.ts';
 import type { LayerName } from './layers.ts';
 import { readJson, writeJsonAtomic, type Manifest } from './manifest.ts';

@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Transform } from 'node:stream';
-import { DatadietError } from '../core/errors.ts';
+import { DatadietError } from '../core/index.ts';
 import { type Manifest, type ShardRecord } from './manifest.ts';
 import { DTYPES, decodeNpy, typedView, type DType, type NdArray } from './npy.ts';
 import { readManifest, readShardStream, shardRelPath, type Sample } from './reader.ts';

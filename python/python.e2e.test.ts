@@ -12,18 +12,20 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findPython } from '../core/python.ts';
-import { fitProbe, loadProbeSet, probeAccuracy, probeLogits } from '../evaluation/index.ts';
-import { argmaxRows } from '../evaluation/probe.ts';
-import { loadEvalModel } from '../evaluation/models.ts';
+import { findPython, Rng } from '../core/index.ts';
+import {
+  fitProbe,
+  loadProbeSet,
+  probeAccuracy,
+  probeLogits,
+  argmaxRows,
+  loadEvalModel,
+} from '../evaluation/index.ts';
 import { generateTiny, tempDir } from '../generator/test-helpers.ts';
-import { relErr } from '../onnx/export-check.ts';
+import { relErr, exportRun, decodeModel, metadata } from '../onnx/index.ts';
 import { fakeRun } from '../onnx/export-fixture.ts';
-import { exportRun } from '../onnx/export.ts';
-import { decodeModel, metadata } from '../onnx/proto.ts';
 import { runCli } from '../cli/test-helpers.ts';
-import { Rng } from '../core/rng.ts';
-import { decodeNpy, encodeNpy, ndarray, typedView } from '../output/npy.ts';
+import { decodeNpy, encodeNpy, ndarray, typedView } from '../output/index.ts';
 import { loadModel, selectBackend } from '../training/index.ts';
 
 const here = fileURLToPath(new URL('.', import.meta.url));

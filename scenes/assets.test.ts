@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DatadietError } from '../core/errors.ts';
+import { DatadietError } from '../core/index.ts';
 import { tempDir } from '../generator/test-helpers.ts';
 import { robotGlb, writeRobotGlb } from './asset-fixtures.ts';
 import { runCli } from '../cli/test-helpers.ts';

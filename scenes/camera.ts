@@ -1,4 +1,4 @@
-import type { Rng } from '../core/rng.ts';
+import type { Rng } from '../core/index.ts';
 import type { Spec, TrajectorySpec } from './spec.ts';
 import { mat4, quat, vec3 } from './matrix.ts';
 import type { Mat4, Vec3 } from './types.ts';

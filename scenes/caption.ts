@@ -5,7 +5,7 @@
  * material's sRGB colour, motion directions in the camera's view at mid-sequence. Phrasing (which
  * synonym, which word order) is drawn from a seeded stream, so a record always gets the same caption.
  */
-import { Rng } from '../core/rng.ts';
+import { Rng } from '../core/index.ts';
 import { applyTransposed, rotationOf } from './matrix.ts';
 import { motionSignals } from './motion.ts';
 import type { MaterialRecord, ObjectRecord, SceneRecord, Vec3 } from './types.ts';

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { Rng } from '../core/rng.ts';
+import { Rng } from '../core/index.ts';
 import { CATEGORIES, CATEGORY_NAMES, categoryIndex, partBounds } from './categories.ts';
 import type { PartRecord, Quat, Vec3 } from './types.ts';
 

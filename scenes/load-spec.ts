@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { z } from 'zod';
-import { DatadietError } from '../core/errors.ts';
+import { DatadietError } from '../core/index.ts';
 import { findPreset, PRESETS } from './presets.ts';
 import { SpecSchema, type Spec, type SpecInput } from './spec.ts';
 

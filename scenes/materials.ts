@@ -1,4 +1,4 @@
-import type { Rng } from '../core/rng.ts';
+import type { Rng } from '../core/index.ts';
 import type { MaterialRecord, PatternKind } from './types.ts';
 
 const hex = (v: number) =>

@@ -1,5 +1,5 @@
 import RAPIER from '@dimforge/rapier3d-deterministic-compat';
-import type { Rng } from '../core/rng.ts';
+import type { Rng } from '../core/index.ts';
 import type { PhysicsSpec } from './spec.ts';
 import type { PartRecord, Pose, Quat, Vec3 } from './types.ts';
 

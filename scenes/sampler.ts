@@ -1,4 +1,4 @@
-import { Rng } from '../core/rng.ts';
+import { Rng } from '../core/index.ts';
 import { sampleRig } from './camera.ts';
 import { CATEGORIES, categoryIndex, objectBounds } from './categories.ts';
 import { assetFiles, categoryTable, loadSplatFile, placeAsset } from './assets.ts';

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { chiSquare, chiSquarePValue } from '../core/stats.ts';
+import { chiSquare, chiSquarePValue } from '../core/index.ts';
 import { parseSpec } from './load-spec.ts';
 import { loadPhysics } from './physics.ts';
 import { PRESETS } from './presets.ts';

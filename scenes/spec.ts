@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEFAULT_LAYERS, LAYER_NAMES, type LayerName } from '../output/layers.ts';
+import { DEFAULT_LAYERS, LAYER_NAMES, type LayerName } from '../output/index.ts';
 import { CATEGORY_NAMES } from './categories.ts';
 
 /**

@@ -197,5 +197,5 @@ export interface CategoryDef {
    * Builds the parts of one instance. Object frame: y up, origin at the centre of the footprint
    * on the ground (the object stands on y = 0), front facing +x, height about 1 m.
    */
-  build(rng: import('../core/rng.ts').Rng): PartRecord[];
+  build(rng: import('../core/index.ts').Rng): PartRecord[];
 }

@@ -6,9 +6,9 @@
  */
 import { join } from 'node:path';
 import { z } from 'zod';
-import { DatadietError } from '../core/errors.ts';
-import { GL_MODES } from '../generator/gl.ts';
-import { findPreset } from '../scenes/presets.ts';
+import { DatadietError } from '../core/index.ts';
+import { GL_MODES } from '../generator/index.ts';
+import { findPreset } from '../scenes/index.ts';
 import { planDatasets, stepFactor, type DatasetPlan, type TrainPlan } from '../demo/index.ts';
 
 /**

@@ -7,7 +7,7 @@
 import { cpus, totalmem } from 'node:os';
 import { mkdir, readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DatadietError } from '../core/errors.ts';
+import { DatadietError, writeFileAtomic, writeJsonAtomic } from '../core/index.ts';
 import {
   chooseMachine,
   elapsed,
@@ -20,7 +20,6 @@ import {
   type StageRecord,
 } from '../demo/index.ts';
 import { compareModels, METRICS_FILE, type CompareRow } from '../evaluation/index.ts';
-import { writeFileAtomic, writeJsonAtomic } from '../output/manifest.ts';
 import { objectPixelFraction, type ObjectFraction } from './framing.ts';
 import { planStudy, STUDY_FRAMING, type StudyOptionsInput, type StudyPlan } from './plan.ts';
 import { studyResults } from './results.ts';

@@ -9,8 +9,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../cli/test-helpers.ts';
-import { isDatadietError } from '../core/errors.ts';
-import { projectRoot, tempDir } from '../core/paths.ts';
+import { isDatadietError, projectRoot, tempDir } from '../core/index.ts';
 import { planStudy, STUDY_FILE, STUDY_OBJECTIVES, type StudyRecord } from './index.ts';
 
 const TINY = ['--scale', 'tiny', '--seeds', '2'];

@@ -4,7 +4,7 @@
  * The choice and the reason are returned for the CLI to print.
  */
 import * as tf from '@tensorflow/tfjs';
-import { DatadietError } from '../core/errors.ts';
+import { DatadietError } from '../core/index.ts';
 import { registerResizeGradient } from './resize-gradient.ts';
 import { registerGradientKernels } from './wasm-kernels.ts';
 import { registerWebgpuKernels } from './webgpu-kernels.ts';

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Rng } from '../core/rng.ts';
+import { Rng } from '../core/index.ts';
 import { selectBackend } from './backend.ts';
 import { BLUR_TAPS, blurPool } from './blur-pool.ts';
 import { createEncoder, EncoderConfigSchema } from './encoder.ts';

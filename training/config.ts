@@ -1,6 +1,6 @@
 /** The training run's configuration: one zod schema, the single source of its type and defaults. */
 import { z } from 'zod';
-import { MOTION_GROUPS } from '../scenes/motion.ts';
+import { MOTION_GROUPS } from '../scenes/index.ts';
 import { EncoderConfigSchema } from './encoder.ts';
 
 export const SfaConfigSchema = z.strictObject({

@@ -1,10 +1,18 @@
 /** Training: data loading, backends, objectives (SFA, PredNet, supervised), runs, checkpoints. */
-export { BACKEND_NAMES, selectBackend, type BackendChoice, type BackendName } from './backend.ts';
+export {
+  BACKEND_NAMES,
+  selectBackend,
+  type BackendChoice,
+  type BackendName,
+  SOFTWARE_GPU_ENV,
+  SWIFTSHADER_VULKAN_ENV,
+} from './backend.ts';
 export {
   bilinearAxisMatrix,
   registerResizeGradient,
   resizeBilinearInputGrad,
 } from './resize-gradient.ts';
+export { resizeTo } from './resize-input.ts';
 export {
   GRADIENT_KERNELS,
   registerGradientKernels,
@@ -81,3 +89,4 @@ export {
   type TrainResult,
   type StepInfo,
 } from './train.ts';
+export { streamSource } from './stream-source.ts';

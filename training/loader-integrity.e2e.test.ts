@@ -5,7 +5,7 @@
 import { cp, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../cli/main.ts';
+import { main } from '../cli/index.ts';
 import { expectDatadietError } from '../core/test-helpers.ts';
 import { generateTiny, tempDir } from '../generator/test-helpers.ts';
 import { readManifest, shardPath } from '../output/index.ts';

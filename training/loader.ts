@@ -8,8 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import { DatadietError } from '../core/errors.ts';
-import { Rng } from '../core/rng.ts';
+import { DatadietError, Rng } from '../core/index.ts';
 import {
   readManifest,
   sampleArray,

@@ -1,6 +1,6 @@
 /** What every training objective provides; the registry lives in objectives/index.ts. */
 import type * as tf from '@tensorflow/tfjs';
-import type { Rng } from '../core/rng.ts';
+import type { Rng } from '../core/index.ts';
 import type { TrainConfig } from './config.ts';
 import type { Batch } from './loader.ts';
 import type { Params } from './params.ts';

@@ -4,7 +4,7 @@
  * and adding a variable never changes another's values.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '../core/rng.ts';
+import { Rng } from '../core/index.ts';
 
 export type Init =
   | { kind: 'zeros' }

@@ -18,7 +18,7 @@ import {
   selectBackend,
   train,
 } from './index.ts';
-import { Rng } from '../core/rng.ts';
+import { Rng } from '../core/index.ts';
 
 let data = '';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../core/rng.ts';
+import { Rng } from '../core/index.ts';
 import { fitLinearSfa, slownessStats, symmetricEigen, type FeatureSequence } from './sfa-linear.ts';
 
 describe('symmetricEigen', () => {

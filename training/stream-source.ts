@@ -5,12 +5,15 @@
  * shuffle buffer holds and continues from the recorded ordinal. Every sample goes through the same
  * `toClips` checks as a shard's.
  */
-import { packageVersion } from '../core/paths.ts';
-import { buildManifest, datasetFingerprint } from '../generator/dataset-meta.ts';
-import { renderSequences, type RenderStreamOptions } from '../generator/stream.ts';
-import { StreamCache } from '../generator/stream-cache.ts';
-import { prepareSampler } from '../scenes/sampler.ts';
-import type { Spec } from '../scenes/spec.ts';
+import { packageVersion } from '../core/index.ts';
+import {
+  buildManifest,
+  datasetFingerprint,
+  renderSequences,
+  type RenderStreamOptions,
+  StreamCache,
+} from '../generator/index.ts';
+import { prepareSampler, type Spec } from '../scenes/index.ts';
 import { dataInfoOf, type DataInfo } from './loader.ts';
 import type { SampleSource, ToClips } from './sources.ts';
 

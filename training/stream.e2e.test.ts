@@ -8,11 +8,11 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../cli/main.ts';
+import { main } from '../cli/index.ts';
 import { generateTiny, shardHashes, tempDir } from '../generator/test-helpers.ts';
 import { readManifest, verifyDataset } from '../output/index.ts';
-import type { StreamEvent } from '../generator/stream.ts';
-import { parseSpec } from '../scenes/load-spec.ts';
+import type { StreamEvent } from '../generator/index.ts';
+import { parseSpec } from '../scenes/index.ts';
 import { loadCheckpoint, selectBackend, train, type TrainConfigInput } from './index.ts';
 
 const SPEC = {

@@ -6,11 +6,10 @@
  */
 import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
-import { writeFileAtomic } from '../output/manifest.ts';
+import { writeFileAtomic, DatadietError } from '../core/index.ts';
 import { saveCheckpoint, type CheckpointMeta } from './checkpoint.ts';
 import type { TrainConfig } from './config.ts';
 import { lossCurveSvg } from './curve.ts';
-import { DatadietError } from '../core/errors.ts';
 import { disposeBatch, type createLoader, type LoaderState } from './loader.ts';
 import type { LoaderNeeds, ModelShape, ObjectiveModel } from './objective.ts';
 import { METRICS_FILE } from './run-metrics.ts';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectDatadietError } from '../core/test-helpers.ts';
-import { main } from '../cli/main.ts';
+import { main } from '../cli/index.ts';
 import { generateTiny, loadAll, tempDir, view } from '../generator/test-helpers.ts';
 import { readDataset, sampleArray, typedView } from '../output/index.ts';
 import {

@@ -6,9 +6,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { DatadietError } from '../core/errors.ts';
-import { writeFileAtomic } from '../output/manifest.ts';
-import { Rng } from '../core/rng.ts';
+import { DatadietError, writeFileAtomic, Rng } from '../core/index.ts';
 import { selectBackend, type BackendChoice } from './backend.ts';
 import {
   assignWeights,

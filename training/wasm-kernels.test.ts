@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../core/rng.ts';
+import { Rng } from '../core/index.ts';
 import { selectBackend } from './backend.ts';
 import { GRADIENT_KERNELS } from './wasm-kernels.ts';
 

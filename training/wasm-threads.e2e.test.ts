@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { projectRoot, tempDir } from '../core/paths.ts';
+import { projectRoot, tempDir } from '../core/index.ts';
 import {
   MAX_WASM_THREADS,
   threadedBuildFiles,

@@ -13,7 +13,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { DatadietError } from '../core/errors.ts';
+import { DatadietError } from '../core/index.ts';
 
 const require = createRequire(import.meta.url);
 const SHIM = fileURLToPath(new URL('./wasm-thread-worker.cjs', import.meta.url));

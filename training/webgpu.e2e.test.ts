@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { projectRoot } from '../core/paths.ts';
+import { projectRoot } from '../core/index.ts';
 import { SOFTWARE_GPU_ENV, SWIFTSHADER_VULKAN_ENV } from './backend.ts';
 
 const icd = existsSync(SWIFTSHADER_VULKAN_ENV.VK_ICD_FILENAMES);

@@ -5,10 +5,9 @@
  * supervised model and a finite-difference check of one of them, and prints the figures as JSON.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '../core/rng.ts';
-import { ssimPerImage } from '../evaluation/prediction.ts';
-import { saliencyMaps } from '../evaluation/saliency.ts';
-import { MOTION_COLUMNS } from '../scenes/motion.ts';
+import { Rng } from '../core/index.ts';
+import { ssimPerImage, saliencyMaps } from '../evaluation/index.ts';
+import { MOTION_COLUMNS } from '../scenes/index.ts';
 import { selectBackend } from './backend.ts';
 import { TrainConfigSchema, type TrainConfigInput } from './config.ts';
 import type { Batch } from './loader.ts';

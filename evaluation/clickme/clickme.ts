@@ -7,7 +7,7 @@
 import { access, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import jpeg from 'jpeg-js';
-import { DatadietError } from '../../core/errors.ts';
+import { DatadietError } from '../../core/index.ts';
 import { clickmeReference, type Map2D, resizeBilinear } from '../alignment.ts';
 import { decodeExample, type Example } from './example.ts';
 import { countTfRecords, readTfRecords } from './tfrecord.ts';

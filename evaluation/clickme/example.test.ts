@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DatadietError } from '../../core/errors.ts';
+import { DatadietError } from '../../core/index.ts';
 import { decodeExample, encodeExample, type Example } from './example.ts';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');

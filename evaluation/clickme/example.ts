@@ -4,7 +4,7 @@
  * nothing is downloaded or generated.
  */
 import protobuf from 'protobufjs';
-import { DatadietError } from '../../core/errors.ts';
+import { DatadietError } from '../../core/index.ts';
 
 const EXAMPLE_PROTO = `
 syntax = "proto3";

@@ -1,7 +1,7 @@
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DatadietError } from '../../core/errors.ts';
+import { DatadietError } from '../../core/index.ts';
 import { expectDatadietError } from '../../core/test-helpers.ts';
 import { tempDir } from '../../generator/test-helpers.ts';
 import {

@@ -6,8 +6,7 @@
  */
 import { createRequire } from 'node:module';
 import { open, rename, rm } from 'node:fs/promises';
-import { DatadietError } from '../../core/errors.ts';
-import { uniqueSuffix } from '../../output/manifest.ts';
+import { DatadietError, uniqueSuffix } from '../../core/index.ts';
 
 // crc-32 ships no types for its CRC-32C entry point; this is the one function we use.
 const CRC32C = createRequire(import.meta.url)('crc-32/crc32c') as {

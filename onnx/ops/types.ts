@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
-import { DatadietError } from '../../core/errors.ts';
+import { DatadietError } from '../../core/index.ts';
 import { AttrType, type AttributeProto, type NodeProto } from '../proto.ts';
 import { fromTensorProto } from '../tensors.ts';
 

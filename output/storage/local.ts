@@ -2,7 +2,7 @@
 import { createReadStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { DatadietError } from '../../core/errors.ts';
+import { DatadietError } from '../../core/index.ts';
 import { SHARDS_DIR, readJson, stableJson, uniqueSuffix, writeFileAtomic } from '../manifest.ts';
 import { shardFileMatches } from '../tar-shard.ts';
 import type { DatasetStorage } from './types.ts';

@@ -1,6 +1,6 @@
 /** Dataset locations: a local directory or an `s3://bucket/prefix` URL. */
 import { join } from 'node:path';
-import { DatadietError } from '../../core/errors.ts';
+import { DatadietError } from '../../core/index.ts';
 
 export function isS3Url(location: string): boolean {
   return location.startsWith('s3://');

@@ -18,8 +18,8 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { projectRoot } from '../../core/paths.ts';
-import type { GenerateEvent } from '../../generator/generate.ts';
+import { projectRoot } from '../../core/index.ts';
+import type { GenerateEvent } from '../../generator/index.ts';
 import { generateTiny } from '../../generator/test-helpers.ts';
 import { readDataset, readManifest, type Sample } from '../reader.ts';
 import { verifyDataset } from '../verify.ts';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { DatadietError } from '../../core/errors.ts';
+import { DatadietError } from '../../core/index.ts';
 import { stableJson } from '../manifest.ts';
 import { parseS3Url } from './location.ts';
 import type { DatasetStorage, S3Options } from './types.ts';

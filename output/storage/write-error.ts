@@ -1,4 +1,4 @@
-import { DatadietError } from '../../core/errors.ts';
+import { DatadietError } from '../../core/index.ts';
 
 /**
  * Turns a failed write (disk full, read-only, no permission) into one clear error; anything else

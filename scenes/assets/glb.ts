@@ -1,5 +1,5 @@
 /** The GLB container (pack, unpack), the glTF JSON shape this code reads, and its error. */
-import { DatadietError } from '../../core/errors.ts';
+import { DatadietError } from '../../core/index.ts';
 
 export const GLB_MAGIC = 0x46546c67; // 'glTF'
 const CHUNK_JSON = 0x4e4f534a;

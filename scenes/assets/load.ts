@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, statSync } from 'node:fs';
 import { join, sep } from 'node:path';
-import { DatadietError } from '../../core/errors.ts';
+import { DatadietError } from '../../core/index.ts';
 import type { Vec3 } from '../types.ts';
 import { bySha, loadCached } from './cache.ts';
 import { analyse } from './geometry.ts';

@@ -1,5 +1,4 @@
-import { DatadietError } from '../../core/errors.ts';
-import { Rng } from '../../core/rng.ts';
+import { DatadietError, Rng } from '../../core/index.ts';
 import { CATEGORIES, categoryIndex, objectBounds } from '../categories.ts';
 import type { AssetSpec, Spec } from '../spec.ts';
 import type { AssetRecord, Vec3 } from '../types.ts';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, extname, join } from 'node:path';
-import { DatadietError } from '../../core/errors.ts';
+import { DatadietError } from '../../core/index.ts';
 import { invalid, type GltfJson } from './glb.ts';
 
 // Self-contained form: external buffers and images become data URIs.

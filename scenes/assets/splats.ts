@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { extname } from 'node:path';
-import { DatadietError } from '../../core/errors.ts';
+import { DatadietError } from '../../core/index.ts';
 import { bySha, loadCached } from './cache.ts';
 
 // Gaussian-splat captures (drawn by the page with Spark; Node only checks and ships the bytes).

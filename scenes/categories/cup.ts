@@ -1,6 +1,6 @@
 /** Category `cup` (diagnostic part: handle); registered in ../categories.ts. */
 
-import type { Rng } from '../../core/rng.ts';
+import type { Rng } from '../../core/index.ts';
 import type { PartRecord, Vec3 } from '../types.ts';
 import { rotX, rotZ } from '../matrix.ts';
 import { define } from './define.ts';

@@ -1,6 +1,6 @@
 /** Category `fish` (diagnostic part: tail); registered in ../categories.ts. */
 
-import type { Rng } from '../../core/rng.ts';
+import type { Rng } from '../../core/index.ts';
 import type { PartRecord, Vec3 } from '../types.ts';
 import { add, qmul, rotate, rotY, rotZ } from '../matrix.ts';
 import { define } from './define.ts';

@@ -1,6 +1,6 @@
 /** Category `lamp` (diagnostic part: shade); registered in ../categories.ts. */
 
-import type { Rng } from '../../core/rng.ts';
+import type { Rng } from '../../core/index.ts';
 import type { PartRecord, Vec3 } from '../types.ts';
 import { add, scale, sub } from '../matrix.ts';
 import { define } from './define.ts';

@@ -1,6 +1,6 @@
 /** Category `table` (diagnostic part: tabletop); registered in ../categories.ts. */
 
-import type { Rng } from '../../core/rng.ts';
+import type { Rng } from '../../core/index.ts';
 import type { PartRecord, Vec3 } from '../types.ts';
 import { define } from './define.ts';
 import { box, cylinder, part, rod, SIDES } from './shapes.ts';

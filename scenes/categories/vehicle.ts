@@ -1,6 +1,6 @@
 /** Category `vehicle` (diagnostic part: wheels); registered in ../categories.ts. */
 
-import type { Rng } from '../../core/rng.ts';
+import type { Rng } from '../../core/index.ts';
 import type { PartRecord, Vec3 } from '../types.ts';
 import { define } from './define.ts';
 import { ALONG_Z, box, sphere, cylinder, part, SIDES } from './shapes.ts';

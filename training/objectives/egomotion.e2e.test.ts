@@ -10,12 +10,12 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../cli/test-helpers.ts';
 import { generateTiny, tempDir } from '../../generator/test-helpers.ts';
-import { MOTION_COLUMNS } from '../../scenes/motion.ts';
+import { MOTION_COLUMNS } from '../../scenes/index.ts';
 import { createLoader, disposeBatch } from '../loader.ts';
 import { selectBackend } from '../backend.ts';
 import { TrainConfigSchema } from '../config.ts';
 import { train } from '../train.ts';
-import { Rng } from '../../core/rng.ts';
+import { Rng } from '../../core/index.ts';
 import {
   HEADING_SPEED_FLOOR,
   createEgomotion,

@@ -4,11 +4,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { DatadietError } from '../../core/errors.ts';
-import { Rng } from '../../core/rng.ts';
-import { buildManifest } from '../../generator/dataset-meta.ts';
-import { resolveSpec } from '../../scenes/load-spec.ts';
-import { motionColumnIndices } from '../../scenes/motion.ts';
+import { DatadietError, Rng } from '../../core/index.ts';
+import { buildManifest } from '../../generator/index.ts';
+import { resolveSpec, motionColumnIndices } from '../../scenes/index.ts';
 import { TrainConfigSchema } from '../config.ts';
 import { dataInfoOf } from '../loader.ts';
 import {

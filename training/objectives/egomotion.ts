@@ -16,14 +16,13 @@
  * up to 1000×).
  */
 import * as tf from '@tensorflow/tfjs';
-import { DatadietError } from '../../core/errors.ts';
-import { MOTION_COLUMNS } from '../../scenes/motion.ts';
+import { DatadietError, type Rng } from '../../core/index.ts';
+import { MOTION_COLUMNS } from '../../scenes/index.ts';
 import type { TrainConfig } from '../config.ts';
 import { createEncoder } from '../encoder.ts';
 import { disposeBatch, type Batch } from '../loader.ts';
 import type { Objective, ObjectiveModel } from '../objective.ts';
 import { Params } from '../params.ts';
-import type { Rng } from '../../core/rng.ts';
 
 /** Below this speed (m/s) `heading` shrinks towards zero instead of amplifying noise. */
 export const HEADING_SPEED_FLOOR = 0.05;

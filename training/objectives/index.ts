@@ -1,5 +1,5 @@
 /** The objective registry: an explicit array, looked up by name. */
-import { DatadietError } from '../../core/errors.ts';
+import { DatadietError } from '../../core/index.ts';
 import type { Objective } from '../objective.ts';
 import { egomotionObjective } from './egomotion.ts';
 import { prednetObjective } from './prednet.ts';

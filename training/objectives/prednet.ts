@@ -8,7 +8,7 @@
  * kernels, zero biases (negative biases leave the ReLU dead: PROBES' trap 2), hard-sigmoid gates.
  */
 import * as tf from '@tensorflow/tfjs';
-import { DatadietError } from '../../core/errors.ts';
+import { DatadietError } from '../../core/index.ts';
 import type { PrednetConfigSchema } from '../config.ts';
 import type { Objective } from '../objective.ts';
 import { Params } from '../params.ts';

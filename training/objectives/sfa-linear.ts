@@ -5,7 +5,7 @@
  * Fitted in one pass over the training split; no gradient steps.
  */
 import * as tf from '@tensorflow/tfjs';
-import { DatadietError } from '../../core/errors.ts';
+import { DatadietError } from '../../core/index.ts';
 import { createEncoder } from '../encoder.ts';
 import { sequenceFeatures } from '../features.ts';
 import type { Objective } from '../objective.ts';

@@ -17,7 +17,7 @@
  * every output onto one slow direction, which the ε that keeps the whitening finite would reward.
  */
 import * as tf from '@tensorflow/tfjs';
-import { DatadietError } from '../../core/errors.ts';
+import { DatadietError } from '../../core/index.ts';
 import type { SfaConfigSchema } from '../config.ts';
 import { createEncoder } from '../encoder.ts';
 import { disposeBatch, type Batch } from '../loader.ts';

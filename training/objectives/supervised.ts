@@ -3,7 +3,7 @@
  * cross-entropy on each sequence's category (loader.ts `sequenceLabel`), single frames.
  */
 import * as tf from '@tensorflow/tfjs';
-import { DatadietError } from '../../core/errors.ts';
+import { DatadietError } from '../../core/index.ts';
 import { createEncoder } from '../encoder.ts';
 import type { Batch } from '../loader.ts';
 import type { Objective } from '../objective.ts';
