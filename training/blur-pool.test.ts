@@ -90,6 +90,6 @@ describe('blurPool', () => {
     const r = EncoderConfigSchema.safeParse({ antialias: true, stride: 1 });
     expect(r.success).toBe(false);
     expect(r.error?.issues[0]?.path).toEqual(['antialias']);
-    expect(r.error?.issues[0]?.message).toMatch(/--stride 2/);
+    expect(r.error?.issues[0]?.message).toMatch(/needs stride 2/);
   });
 });

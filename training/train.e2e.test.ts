@@ -417,8 +417,8 @@ describe('bad input', () => {
         backend: 'wasm',
         config: tiny({ encoder: { stride: 1, antialias: true } }),
       }),
-      'CLI_USAGE',
-      /^--antialias: .*--stride 2/,
+      'CONFIG_INVALID',
+      /^encoder\.antialias: .*needs stride 2/,
     );
     // A damaged copy of the dataset: one shard cut short.
     const broken = await tempDir('broken');
