@@ -194,7 +194,7 @@ export function studyResults(o: ResultsInput): ResultsOutput {
     '',
     '## What would change the conclusion',
     '',
-    '- More seeds narrow the across-seed intervals (a t interval with 2 degrees of freedom is wide); rows whose intervals overlap here may separate.',
+    `- More seeds narrow the across-seed intervals (this one's t interval has ${o.seeds - 1} degree(s) of freedom); rows whose intervals overlap here may separate.`,
     '- Longer training, other objective defaults, or a diet with more visible motion change what the self-supervised models learn; the study must be rerun when the objectives or the protocol change.',
     '- Larger objects in frame (see the pixel fraction) or a different readout (SmoothGrad, anti-aliased downsampling) change what part ρ can measure.',
     '',
