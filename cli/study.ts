@@ -50,6 +50,12 @@ const STUDY_FLAGS = {
     describe: "override the scale's steps per trained run",
     field: 'study.steps',
   },
+  antialias: {
+    type: 'boolean',
+    describe:
+      'blur-pool in the shared encoder of sfa, sfa-linear, supervised and egomotion (train --antialias)',
+    field: 'study.antialias',
+  },
   ...machineFlags('study'),
 } as const satisfies FlagTable;
 

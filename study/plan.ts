@@ -56,6 +56,13 @@ export const StudyOptionsSchema = z.strictObject({
    */
   seeds: z.number().int().min(1).max(100).default(5),
   seed: z.number().int().min(0).max(0xffffffff).default(0),
+  /**
+   * Blur-pool in the shared conv encoder (sfa, sfa-linear, supervised, egomotion; PredNet has its
+   * own conv stack). Off by default for now: measured on the demo's data it removes the stride-2
+   * checkerboard from the saliency maps and raises part ρ (RESULTS.md), but the default study
+   * recorded in RESULTS.md ran without it.
+   */
+  antialias: z.boolean().default(false),
   /** Override the scale's steps (each gradient-trained run). */
   steps: z.number().int().min(1).max(10_000_000).optional(),
   backend: z.string().min(1).default('auto'),
@@ -133,6 +140,7 @@ export function planStudy(input: StudyOptionsInput): StudyPlan {
           steps: runSteps,
           seed,
           checkpointEvery: Math.max(1, Math.min(100, runSteps)),
+          ...(options.antialias && objective !== 'prednet' ? { encoder: { antialias: true } } : {}),
         },
       });
     }

@@ -18,6 +18,8 @@ export interface ResultsInput {
   diet: string;
   seeds: number;
   steps: number;
+  /** Blur-pool in the shared encoder (not PredNet's). */
+  antialias: boolean;
   size: number;
   sequences: { diet: number; evaluation: number; cueConflict: number };
   machine: string;
@@ -156,7 +158,7 @@ export function studyResults(o: ResultsInput): ResultsOutput {
       : '',
     `- Command: \`${o.command}\``,
     `- Date: ${o.date}; machine: ${o.machine}; training backend: ${o.backend}`,
-    `- Diet: \`${o.diet}\`, ${o.sequences.diet} sequences at ${o.size}²; ${o.seeds} training seed(s) per objective; ${o.steps} steps per gradient-trained run (PredNet ${o.steps * stepFactor('prednet')}, as in the demo; sfa-linear: one closed-form fit)`,
+    `- Diet: \`${o.diet}\`, ${o.sequences.diet} sequences at ${o.size}²; ${o.seeds} training seed(s) per objective; ${o.steps} steps per gradient-trained run (PredNet ${o.steps * stepFactor('prednet')}, as in the demo; sfa-linear: one closed-form fit); shared encoder ${o.antialias ? 'blur-pooled (`--antialias`; PredNet has its own)' : 'with strided convs (no `--antialias`)'}`,
     `- Evaluation: probe and decorrelated splits ${o.sequences.evaluation} sequences each, cue-conflict ${o.sequences.cueConflict}; ${o.categories.length} categories (chance top-1 ${f3(chance)})`,
     `- Framing: ${o.framing}. Object pixel fraction in the evaluated frames (probe split): mean ${f3(fr.mean)}, median ${f3(fr.median)}, 10–90 % ${f3(fr.p10)}–${f3(fr.p90)}; ${fr.empty} of ${fr.sequences} frames show no object.`,
     '- Intervals: 95 %; for rows pooling several seeds, mean ± Student-t across seeds (so they include seed-to-seed variation); for a single run, a seeded bootstrap over held-out images. A zero-width interval (every seed gave the same value) supports no claim below.',

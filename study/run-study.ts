@@ -29,7 +29,15 @@ export const STUDY_FILE = 'study.json';
 
 export interface StudyRecord {
   format: typeof STUDY_FORMAT;
-  options: { scale: string; diet: string; seeds: number; seed: number; steps: number };
+  options: {
+    scale: string;
+    diet: string;
+    seeds: number;
+    seed: number;
+    steps: number;
+    /** Absent in studies written before the option existed (they ran without). */
+    antialias?: boolean;
+  };
   versions: DemoRecord['versions'];
   backend: { name: string; reason: string };
   renderer: unknown;
@@ -64,17 +72,21 @@ async function readRecord(out: string): Promise<StudyRecord | null> {
   }
 }
 
-/** The options that shape datasets (seeds and steps may grow: more runs, longer runs). */
-const SHAPING = ['scale', 'diet', 'seed'] as const;
+/**
+ * The options that shape datasets or the models (seeds and steps may grow: more runs, longer runs);
+ * a finished run is reused by its step count, so a model option must not change under it.
+ */
+const SHAPING = ['scale', 'diet', 'seed', 'antialias'] as const;
 
 function checkResumable(previous: StudyRecord | null, plan: StudyPlan) {
   if (!previous?.options) return;
+  const before = { antialias: false, ...previous.options };
   for (const key of SHAPING) {
-    if (previous.options[key] !== plan.options[key]) {
+    if (before[key] !== plan.options[key]) {
       throw new DatadietError(
         'OUT_DIR_MISMATCH',
-        `${plan.options.out} holds a study made with --${key} ${previous.options[key]}, not ${plan.options[key]}`,
-        { hint: `pass --${key} ${previous.options[key]} to resume it, or use a new --out` },
+        `${plan.options.out} holds a study made with --${key} ${before[key]}, not ${plan.options[key]}`,
+        { hint: `pass --${key} ${before[key]} to resume it, or use a new --out` },
       );
     }
   }
@@ -98,6 +110,7 @@ export function studyCommand(plan: StudyPlan): string {
   return [
     `datadiet study --out ${o.out} --scale ${o.scale} --diet ${o.diet} --seeds ${o.seeds} --seed ${o.seed}`,
     o.steps !== undefined ? ` --steps ${o.steps}` : '',
+    o.antialias ? ' --antialias' : '',
     o.backend !== 'auto' ? ` --backend ${o.backend}` : '',
   ].join('');
 }
@@ -122,6 +135,7 @@ export async function runStudy(
       seeds: options.seeds,
       seed: options.seed,
       steps: plan.steps,
+      antialias: options.antialias,
     },
     versions: v,
     backend: { name: backend.name, reason: backend.reason },
@@ -194,6 +208,7 @@ export async function runStudy(
       diet: options.diet,
       seeds: options.seeds,
       steps: plan.steps,
+      antialias: options.antialias,
       size: plan.sizes.size,
       sequences: {
         diet: plan.sizes.diet,

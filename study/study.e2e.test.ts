@@ -45,6 +45,12 @@ describe('planStudy', () => {
     expect(p.runs.find((r) => r.objective === 'sfa-linear')!.config.steps).toBe(1);
     expect(p.runs.find((r) => r.objective === 'sfa')!.config.steps).toBe(p.sizes.steps);
     expect(p.runs.find((r) => r.objective === 'prednet')!.config.steps).toBe(2 * p.sizes.steps);
+    expect(p.runs.every((r) => r.config.encoder === undefined)).toBe(true);
+    // --antialias blur-pools the shared encoder; PredNet has its own conv stack.
+    const aa = planStudy({ out: 'x', scale: 'tiny', seeds: 1, antialias: true });
+    for (const r of aa.runs) {
+      expect(r.config.encoder).toEqual(r.objective === 'prednet' ? undefined : { antialias: true });
+    }
     // The diet and probe split come from --diet; the evaluation splits are fixed presets.
     const q = planStudy({ out: 'x', diet: 'objects-orbit', scale: 'tiny', seeds: 1 });
     expect(q.datasets.map((d) => d.preset)).toEqual([
@@ -175,5 +181,9 @@ describe('datadiet study (tiny)', () => {
     const other = await runCli(['study', '--out', out2, '--scale', 'default']);
     expect(other.code).toBe(3);
     expect(other.err.join('\n')).toMatch(/--scale tiny/);
+    // Nor with a different encoder: its finished runs would be reused as they are.
+    const blurred = await runCli(['study', '--out', out2, ...TINY, '--antialias']);
+    expect(blurred.code).toBe(3);
+    expect(blurred.err.join('\n')).toMatch(/--antialias false/);
   }, 300_000);
 });
