@@ -58,9 +58,9 @@ export const StudyOptionsSchema = z.strictObject({
   seed: z.number().int().min(0).max(0xffffffff).default(0),
   /**
    * Blur-pool in the shared conv encoder (sfa, sfa-linear, supervised, egomotion; PredNet has its
-   * own conv stack). Off by default for now: measured on the demo's data it removes the stride-2
-   * checkerboard from the saliency maps and raises part ρ (RESULTS.md), but the default study
-   * recorded in RESULTS.md ran without it.
+   * own conv stack). It removes the stride-2 checkerboard from their saliency maps and doubles part
+   * ρ (RESULTS.md has the study both ways); off by default until checked on other diets
+   * (docs/decisions/0002-study-defaults.md).
    */
   antialias: z.boolean().default(false),
   /** Override the scale's steps (each gradient-trained run). */
