@@ -109,7 +109,7 @@ export const studyCommand = defineCommand({
   flags: STUDY_FLAGS,
   targets: { study: StudyOptionsSchema },
   examples: [
-    ['$0 study --out out/study', 'the default study: ≈1 h on two CPU cores'],
+    ['$0 study --out out/study', 'the default study: ≈40 min on two CPU cores'],
     ['$0 study --out out/study-gpu --scale gpu --backend tensorflow', 'bigger, on a GPU'],
   ],
   run: runStudyCommand,

@@ -12,8 +12,8 @@ import { findPreset } from '../scenes/index.ts';
 import { planDatasets, stepFactor, type DatasetPlan, type TrainPlan } from '../demo/index.ts';
 
 /**
- * Sizes per scale. `default` is sized for ≈1 h on two CPU cores (estimated from the demo's and the
- * tiny study's per-stage rates; see RESULTS.md), with evaluation splits big enough that a top-1
+ * Sizes per scale. `default` takes ≈40 min on two idle CPU cores (24 min measured for 3 seeds,
+ * PredNet 90 % of the training; RESULTS.md), with evaluation splits big enough that a top-1
  * interval over held-out images is about ±0.05; `tiny` exists for tests.
  */
 export const SCALES = {
